@@ -1,0 +1,97 @@
+"""Scanning traces: parse each source, run the rules, collect a :class:`ScanReport`.
+
+This is what ``straceparse scan`` runs; it is also the simplest way to use the
+rules from Python::
+
+    report = straceparse.scan("trace.log")
+    for finding in report.findings:
+        print(finding.message)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+import attrs
+
+from .parser import Source, parse
+from .rules import RULES, Finding, Rule, Scan, select_rules
+
+__all__ = ["ScanReport", "scan"]
+
+
+@attrs.frozen(slots=True)
+class ScanReport:
+    """The findings of a scan and what it read.
+
+    ``summary`` holds ``events`` and ``unparsed`` counts, the ``files`` read,
+    and per rule the number of findings and the seconds they cost.
+    """
+
+    findings: tuple
+    summary: Mapping[str, Any] = attrs.field(hash=False)
+
+    def totals(self) -> List[str]:
+        """Return one sentence per rule that found something, like "8 connections lost 1.60 s ..."."""
+        sentences = []
+        for rule_id, total in self.summary["rules"].items():
+            if total["findings"]:
+                rule = RULES.get(rule_id, Rule)
+                sentences.append(rule.describe_total(total["findings"], total["cost_seconds"]))
+        return sentences
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the report as the JSON object ``straceparse scan --format json`` prints."""
+        return {"findings": [finding.to_dict() for finding in self.findings], "summary": dict(self.summary)}
+
+
+def scan(
+    *sources: Source,
+    rules: Optional[Sequence[Rule]] = None,
+    select: Optional[Sequence[str]] = None,
+    ignore: Sequence[str] = (),
+    settings: Optional[Mapping[str, Mapping[str, Any]]] = None,
+) -> ScanReport:
+    """Scan each source (a path, ``-``, an open file or lines) and return the findings.
+
+    Each source is its own trace: rule state does not carry from one to the
+    next.  Pass ready ``rules``, or pick registered ones with ``select``,
+    ``ignore`` and per-rule ``settings``.
+    """
+    findings: List[Finding] = []
+    events = unparsed = 0
+    files = []
+    rule_ids: List[str] = []
+    for source in sources:
+        chosen = list(rules) if rules is not None else select_rules(select, ignore, settings)
+        if rules is not None:
+            # Fresh instances, so one trace's state never leaks into the next.
+            chosen = [type(rule)(**{name: getattr(rule, name) for name in rule.options}) for rule in rules]
+        rule_ids = [rule.id for rule in chosen]
+        run = Scan(chosen)
+        findings.extend(run.run(parse(source)))
+        events += run.events
+        unparsed += run.unparsed
+        files.append(_name(source))
+    per_rule: Dict[str, Dict[str, Any]] = {rule_id: {"findings": 0, "cost_seconds": 0.0} for rule_id in rule_ids}
+    for finding in findings:
+        total = per_rule.setdefault(finding.rule, {"findings": 0, "cost_seconds": 0.0})
+        total["findings"] += 1
+        total["cost_seconds"] += finding.cost_seconds
+    for total in per_rule.values():
+        total["cost_seconds"] = round(total["cost_seconds"], 6)
+    summary = {
+        "files": files,
+        "events": events,
+        "unparsed": unparsed,
+        "findings": len(findings),
+        "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
+        "rules": per_rule,
+    }
+    return ScanReport(tuple(findings), summary)
+
+
+def _name(source: Union[Source, Iterable[str]]) -> str:
+    if isinstance(source, str):
+        return "<stdin>" if source == "-" else source if "\n" not in source else "<string>"
+    return str(getattr(source, "name", None) or getattr(source, "__fspath__", lambda: "<stream>")())

@@ -1,0 +1,344 @@
+"""Typed values of strace's argument language.
+
+A syscall's arguments come out of the grammar as plain Python values where one
+fits (``int`` for every integer spelling, ``None`` for ``NULL``, ``Ellipsis``
+for an elision ``...``) and as the frozen classes below for the rest.  Every
+value renders back to strace's own spelling with :func:`render`, and parsing
+that text gives an equal value; the property tests hold this module to it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Optional, Tuple
+
+import attrs
+
+__all__ = [
+    "AbstractName",
+    "AddressOf",
+    "Array",
+    "BitSet",
+    "Call",
+    "Changed",
+    "Comment",
+    "Commented",
+    "CString",
+    "Decorated",
+    "Flags",
+    "Member",
+    "Operation",
+    "Resuming",
+    "Struct",
+    "Symbol",
+    "decode_c_string",
+    "encode_c_string",
+    "render",
+    "unwrap",
+]
+
+
+@attrs.frozen(slots=True)
+class CString:
+    """A C string argument; ``truncated`` is set when strace cut it (``"abc"...``)."""
+
+    data: bytes
+    truncated: bool = False
+
+    @property
+    def text(self) -> str:
+        """The bytes decoded as UTF-8, undecodable bytes kept as surrogate escapes."""
+        return self.data.decode("utf-8", "surrogateescape")
+
+
+@attrs.frozen(slots=True)
+class AbstractName:
+    """An abstract Unix socket name, printed ``@"name"``."""
+
+    string: CString
+
+
+@attrs.frozen(slots=True)
+class Symbol:
+    """A named constant: ``O_RDONLY``, ``AT_FDCWD``, ``SIGCHLD``."""
+
+    name: str
+
+
+@attrs.frozen(slots=True)
+class Flags:
+    """A flag set joined by ``|``: ``O_RDONLY|O_CLOEXEC|0x10``."""
+
+    items: Tuple[Any, ...]
+
+    def names(self) -> Tuple[str, ...]:
+        """Return the symbolic members, in order, without numbers or comments."""
+        return tuple(item.name for item in map(unwrap, self.items) if isinstance(item, Symbol))
+
+
+@attrs.frozen(slots=True)
+class Member:
+    """A ``name=value`` pair, in a struct or as a named syscall argument."""
+
+    name: str
+    value: Any
+
+
+@attrs.frozen(slots=True)
+class Struct:
+    """A struct ``{k=v, ...}``; positional members (``{4309, 206749490}``) are plain values.
+
+    An elided tail shows up as an ``Ellipsis`` item.
+    """
+
+    items: Tuple[Any, ...]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the value of member ``name``, or ``default`` when it is absent."""
+        for item in self.items:
+            if isinstance(item, Member) and item.name == name:
+                return item.value
+        return default
+
+    def __getitem__(self, name: str) -> Any:
+        for item in self.items:
+            if isinstance(item, Member) and item.name == name:
+                return item.value
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return any(isinstance(item, Member) and item.name == name for item in self.items)
+
+    @property
+    def elided(self) -> bool:
+        """True when strace left members out (``...``)."""
+        return any(item is Ellipsis for item in self.items)
+
+
+@attrs.frozen(slots=True)
+class Array:
+    """An array ``[a, b, ...]``; an elided tail shows up as an ``Ellipsis`` item."""
+
+    items: Tuple[Any, ...]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.items[index]
+
+
+@attrs.frozen(slots=True)
+class BitSet:
+    """A set printed with spaces: a signal mask ``[INT TERM]``, an fd set ``[3 6]``.
+
+    ``negated`` is set for ``~[...]`` (every member but these).
+    NOTE: a one-member set (``[CHLD]``, ``[6]``) reads the same as a one-item
+    array, so the grammar returns an :class:`Array` for it.
+    """
+
+    items: Tuple[Any, ...]
+    negated: bool = False
+
+
+@attrs.frozen(slots=True)
+class Call:
+    """A decoded helper call: ``htons(25)``, ``inet_addr("127.0.0.1")``, ``makedev(0x1, 0x3)``."""
+
+    name: str
+    args: Tuple[Any, ...]
+
+
+@attrs.frozen(slots=True)
+class Comment:
+    """A comment standing alone, as in ``/* 35 vars */``."""
+
+    text: str
+
+
+@attrs.frozen(slots=True)
+class Commented:
+    """A value followed by strace's comment: ``0x7ffc3e152a38 /* 37 vars */``."""
+
+    value: Any
+    comment: str
+
+
+@attrs.frozen(slots=True)
+class Changed:
+    """A value-result argument: ``[128->16]`` (before ``->`` after), or ``[28 => 16]``."""
+
+    before: Any
+    after: Any
+    arrow: str = "->"
+
+
+@attrs.frozen(slots=True)
+class Operation:
+    """An operator strace prints between two values.
+
+    ``<<`` (``FUTEX_OP_SET<<28``), ``*`` (``rlim_cur=8192*1024``), and in
+    decoded wait statuses ``==`` and ``&&``
+    (``WIFEXITED(s) && WEXITSTATUS(s) == 0``).
+    """
+
+    operator: str
+    left: Any
+    right: Any
+
+    @property
+    def value(self) -> Optional[int]:
+        """The result for ``*`` and ``<<`` between integers, else None."""
+        if isinstance(self.left, int) and isinstance(self.right, int):
+            if self.operator == "*":
+                return self.left * self.right
+            if self.operator == "<<" and 0 <= self.right < 4096:
+                return self.left << self.right
+        return None
+
+
+@attrs.frozen(slots=True)
+class AddressOf:
+    """An address strace names instead of printing: ``&sin6_addr``."""
+
+    name: str
+
+
+@attrs.frozen(slots=True)
+class Decorated:
+    """A value with an ``-y``/``-yy`` decoration: ``6<TCP:[127.0.0.1:2525->127.0.0.1:37478]>``.
+
+    ``decoration`` is the text between the outer angle brackets.
+    """
+
+    value: Any
+    decoration: str
+    deleted: bool = False
+
+
+@attrs.frozen(slots=True)
+class Resuming:
+    """The argument of ``restart_syscall``: ``<... resuming interrupted poll ...>``."""
+
+    syscall: str
+
+
+def unwrap(value: Any) -> Any:
+    """Return ``value`` without its comment or decoration: ``6<TCP:[...]>`` gives 6."""
+    while isinstance(value, (Commented, Decorated)):
+        value = value.value
+    return value
+
+
+# ---------------------------------------------------------------- C strings
+
+_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
+_SIMPLE_ESCAPES = {
+    b"n": b"\n",
+    b"t": b"\t",
+    b"r": b"\r",
+    b"v": b"\v",
+    b"f": b"\f",
+    b"a": b"\a",
+    b"b": b"\b",
+    b"e": b"\x1b",
+}
+
+
+def _unescape(match: "re.Match[bytes]") -> bytes:
+    code = match.group(1)
+    if code[:1] == b"x":
+        return bytes((int(code[1:], 16),))
+    if code[:1].isdigit():
+        return bytes((int(code, 8) & 0xFF,))
+    return _SIMPLE_ESCAPES.get(code, code)
+
+
+def decode_c_string(quoted: str) -> bytes:
+    """Decode a quoted strace string (``"QUIT\\r\\n"``, quotes included) to bytes.
+
+    Bytes the log held that were not valid UTF-8 come back unchanged, because
+    the reader decodes lines with ``surrogateescape``.
+    """
+    body = quoted[1:-1].encode("utf-8", "surrogateescape")
+    if b"\\" not in body:
+        return body
+    return _ESCAPE.sub(_unescape, body)
+
+
+_PRINTABLE = frozenset(range(0x20, 0x7F)) - {ord('"'), ord("\\")}
+_RENDER_ESCAPES = {
+    ord("\n"): "\\n",
+    ord("\t"): "\\t",
+    ord("\r"): "\\r",
+    ord("\v"): "\\v",
+    ord("\f"): "\\f",
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+}
+
+
+def encode_c_string(data: bytes) -> str:
+    """Quote ``data`` the way strace prints a string, with three-digit octal escapes."""
+    out = ['"']
+    for byte in data:
+        if byte in _PRINTABLE:
+            out.append(chr(byte))
+        else:
+            out.append(_RENDER_ESCAPES.get(byte) or "\\%03o" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _render_items(items: Tuple[Any, ...]) -> str:
+    return ", ".join(render(item) for item in items)
+
+
+def render(value: Any) -> str:
+    """Render ``value`` in strace's spelling; integers come out in decimal."""
+    if value is None:
+        return "NULL"
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, bool):
+        raise TypeError("bool is not a strace value: %r" % (value,))
+    if isinstance(value, int):
+        return str(value)
+    renderer = _RENDERERS.get(type(value))
+    if renderer is None:
+        raise TypeError("not a strace value: %r" % (value,))
+    return renderer(value)
+
+
+_TIGHT_OPERATORS = ("<<", "*")
+
+_RENDERERS = {
+    CString: lambda v: encode_c_string(v.data) + ("..." if v.truncated else ""),
+    AbstractName: lambda v: "@" + render(v.string),
+    Symbol: lambda v: v.name,
+    Flags: lambda v: "|".join(render(item) for item in v.items),
+    Member: lambda v: "%s=%s" % (v.name, render(v.value)),
+    Struct: lambda v: "{%s}" % _render_items(v.items),
+    Array: lambda v: "[%s]" % _render_items(v.items),
+    BitSet: lambda v: ("~" if v.negated else "") + "[%s]" % " ".join(render(i) for i in v.items),
+    Call: lambda v: "%s(%s)" % (v.name, _render_items(v.args)),
+    Comment: lambda v: "/* %s */" % v.text,
+    Commented: lambda v: "%s /* %s */" % (render(v.value), v.comment),
+    Changed: lambda v: (
+        "%s->%s" % (render(v.before), render(v.after))
+        if v.arrow == "->"
+        else "%s => %s" % (render(v.before), render(v.after))
+    ),
+    Operation: lambda v: (
+        "%s%s%s" if v.operator in _TIGHT_OPERATORS else "%s %s %s"
+    ) % (render(v.left), v.operator, render(v.right)),
+    AddressOf: lambda v: "&" + v.name,
+    Resuming: lambda v: "<... resuming interrupted %s ...>" % v.syscall,
+    Decorated: lambda v: "%s<%s>%s" % (render(v.value), v.decoration, "(deleted)" if v.deleted else ""),
+}
