@@ -1,4 +1,4 @@
-"""What each traced process has open, followed through the event stream.
+"""The open files of each traced process, followed through the event stream.
 
 :class:`ProcessTable` watches syscall events and keeps, per pid, a table of
 file descriptors and what they are (a connected socket, a listening socket, a
@@ -33,7 +33,7 @@ OTHER = "other"
 
 @attrs.frozen(slots=True)
 class FdInfo:
-    """What an fd refers to: ``kind`` is one of the module's kind constants.
+    """The kind of object an fd refers to, one of the module's kind constants.
 
     ``detail`` is the ``-yy`` decoration or the path the fd was opened with,
     when the trace showed it.
@@ -110,7 +110,7 @@ class ProcessTable:
         return self._tables.get(pid, {}).get(fd)
 
     def learn(self, pid: Optional[int], fd: int, decoration: str) -> None:
-        """Record what an ``-y``/``-yy`` decoration says about ``fd``."""
+        """Record the fd kind that an ``-y``/``-yy`` decoration shows for ``fd``."""
         table = self.table(pid)
         known = table.get(fd)
         kind = fd_kind_of_decoration(decoration)

@@ -1,0 +1,106 @@
+"""Property tests of the argument language: values rendered as strace prints them parse back equal."""
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from straceparse import parse_arguments
+from straceparse.values import (
+    AbstractName,
+    AddressOf,
+    Array,
+    BitSet,
+    Call,
+    Changed,
+    Comment,
+    Commented,
+    CString,
+    Decorated,
+    Flags,
+    Member,
+    Operation,
+    Resuming,
+    Struct,
+    Symbol,
+    decode_c_string,
+    encode_c_string,
+    render,
+)
+
+IDENTIFIER_START = string.ascii_letters + "_"
+IDENTIFIER_REST = IDENTIFIER_START + string.digits
+
+names = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from(IDENTIFIER_START),
+    st.text(IDENTIFIER_REST, max_size=12),
+).filter(lambda name: name != "NULL")
+
+integers = st.integers(min_value=-(2**63), max_value=2**64)
+symbols = st.builds(Symbol, names)
+strings = st.builds(CString, st.binary(max_size=40), st.booleans())
+comment_text = st.text(string.ascii_letters + string.digits + " |_-.:", max_size=20).map(str.strip).filter(
+    lambda text: text and "*/" not in text
+)
+decoration_text = st.text(string.ascii_letters + string.digits + "/:.[]_-", min_size=1, max_size=30).filter(
+    lambda text: not text.endswith("(deleted)")
+)
+
+atoms = st.one_of(
+    integers,
+    symbols,
+    strings,
+    st.just(None),
+    st.builds(AddressOf, names),
+    st.builds(AbstractName, st.builds(CString, st.binary(max_size=20))),
+    st.builds(Decorated, st.integers(min_value=0, max_value=4096), decoration_text, st.booleans()),
+    st.builds(Resuming, names),
+)
+terms = st.one_of(
+    atoms,
+    st.builds(Commented, st.one_of(integers, symbols), comment_text),
+    st.builds(Operation, st.sampled_from(["*", "<<"]), st.one_of(integers, symbols), st.one_of(integers, symbols)),
+)
+expressions = st.one_of(
+    terms,
+    st.builds(Flags, st.lists(st.one_of(integers, symbols, st.builds(Commented, integers, comment_text)), min_size=2, max_size=5).map(tuple)),
+    st.builds(Changed, integers, integers, st.sampled_from(["->", "=>"])),
+    st.builds(Operation, st.just("=="), st.builds(Call, names, st.just((Symbol("s"),))), st.one_of(integers, symbols)),
+)
+
+
+def containers(children):
+    items = st.lists(st.one_of(children, st.just(Ellipsis)), max_size=4).map(tuple)
+    members = st.lists(st.one_of(children, st.builds(Member, names, children), st.just(Ellipsis)), max_size=4).map(tuple)
+    bits = st.one_of(st.integers(min_value=0, max_value=1024), symbols)
+    return st.one_of(
+        st.builds(Struct, members),
+        st.builds(Array, items),
+        st.builds(Call, names, items),
+        st.builds(BitSet, st.lists(bits, min_size=2, max_size=5).map(tuple), st.just(False)),
+        st.builds(BitSet, st.lists(bits, max_size=5).map(tuple), st.just(True)),
+    )
+
+
+values = st.recursive(expressions, containers, max_leaves=12)
+arguments = st.lists(st.one_of(values, st.builds(Member, names, values), st.builds(Comment, comment_text)), max_size=6).map(
+    tuple
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(arguments)
+def test_rendered_arguments_parse_back(args):
+    text = ", ".join(render(value) for value in args)
+    assert parse_arguments(text) == args
+
+
+@given(st.binary(max_size=200))
+def test_c_string_round_trip(data):
+    assert decode_c_string(encode_c_string(data)) == data
+
+
+@given(st.binary(max_size=64))
+def test_string_argument_round_trip(data):
+    assert parse_arguments(encode_c_string(data)) == (CString(data),)
