@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
-__all__ = ["Redactor", "BUFFER_SYSCALLS"]
+import attrs
+
+from .rules.engine import Evidence
+
+__all__ = ["Redactor", "BUFFER_SYSCALLS", "redact_report"]
 
 #: Syscalls whose string arguments carry the data read or written.
 BUFFER_SYSCALLS = frozenset(
@@ -182,3 +186,55 @@ _REPLACERS: Dict[str, Callable[[Redactor, str], str]] = {
     "name": lambda redactor, value: redactor.placeholder("host", value),
     "host": _host,
 }
+
+
+# ---------------------------------------------------------------- reports
+
+
+def redact_report(report: Any, redactor: Optional[Redactor] = None) -> Any:
+    """Return a copy of a scan or diff report with every string in it redacted.
+
+    Evidence lines are read as strace lines (their buffers are replaced);
+    every other string (messages, file names, details, signatures) as free
+    text.  All lines are redacted before any free text, so a buffer quoted
+    in a message gets the placeholder the line gave it.
+    """
+    redactor = redactor or Redactor()
+    lines = list(_evidence_texts(report))
+    redactor.learn(lines)
+    for line in lines:
+        redactor.line(line)
+    return _redact_value(report, redactor)
+
+
+def _evidence_texts(value: Any) -> Iterable[str]:
+    if isinstance(value, Evidence):
+        yield value.text
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from _evidence_texts(getattr(value, field.name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _evidence_texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _evidence_texts(item)
+
+
+def _redact_value(value: Any, redactor: Redactor) -> Any:
+    """Redact strings anywhere inside attrs instances, mappings, lists and tuples."""
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, Evidence):
+        return Evidence(redactor.text(value.file), value.line, redactor.line(value.text))
+    if attrs.has(type(value)):
+        changes = {}
+        for field in attrs.fields(type(value)):
+            if field.init:
+                changes[field.alias or field.name.lstrip("_")] = _redact_value(getattr(value, field.name), redactor)
+        return attrs.evolve(value, **changes)
+    if isinstance(value, Mapping):
+        return {_redact_value(key, redactor): _redact_value(item, redactor) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redact_value(item, redactor) for item in value)
+    return value
