@@ -23,6 +23,7 @@ __all__ = ["format_text", "format_json", "format_markdown", "render", "FORMATS"]
 Report = Union[ScanReport, DiffReport]
 
 _MAX_SHOWN = 240  # characters of an evidence line shown in text and Markdown output
+_MAX_MESSAGE = 1000  # characters of a finding's message shown in Markdown output
 _TOP_CHANGES = 15  # changes a diff shows in text and Markdown unless told otherwise
 _TOP_SYSCALLS = 10  # rows of a diff's per-syscall table
 
@@ -77,6 +78,15 @@ def _evidence_lines(evidence: Sequence[Any], style: _Style, indent: str = "  ") 
     return ["%s%s | %s" % (indent, style("dim", "%*d" % (width, e.line)), _shorten(e.text)) for e in evidence]
 
 
+def _counts(summary: Any) -> tuple:
+    """Return the events, files and unparsed lines of a scan summary, counted in words."""
+    return (
+        _plural(summary["events"], "event"),
+        _plural(len(summary["files"]), "file"),
+        _plural(summary["unparsed"], "unparsed line"),
+    )
+
+
 def _plural(count: int, word: str) -> str:
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
@@ -99,14 +109,7 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
         out.extend(style("bold", total) for total in totals)
     else:
         out.append("no findings")
-    out.append(
-        "%s read from %s, %s"
-        % (
-            _plural(summary["events"], "event"),
-            _plural(len(summary["files"]), "file"),
-            _plural(summary["unparsed"], "unparsed line"),
-        )
-    )
+    out.append("%s read from %s, %s" % _counts(summary))
     return "\n".join(out) + "\n"
 
 
@@ -205,7 +208,12 @@ def _md_code(text: str, *, in_table: bool = False) -> str:
 
 
 def _md_block(evidence: Sequence[Any]) -> List[str]:
-    """Fence numbered evidence lines with more backticks than any line holds in a row."""
+    """Fence numbered evidence lines with more backticks than any line holds in a row.
+
+    The line-number prefix already keeps a trace line from starting a
+    closing fence in CommonMark; the longer fence also covers renderers
+    that would close a fence on a backtick run later in the line.
+    """
     width = len(str(max(e.line for e in evidence))) if evidence else 1
     body = ["%*d | %s" % (width, e.line, _shorten(e.text)) for e in evidence]
     fence = "`" * max(3, max((_longest_run(line, "`") for line in body), default=0) + 1)
@@ -228,15 +236,8 @@ def _scan_markdown(report: ScanReport) -> str:
     ]
     out.extend(_md_table(("rule", "findings", "cost (s)"), "lrr", rows))
     out.append("")
-    out.append(
-        "Read %s from %s (%s): %s."
-        % (
-            _plural(summary["events"], "event"),
-            _plural(len(summary["files"]), "file"),
-            _plural(summary["unparsed"], "unparsed line"),
-            ", ".join(_md_code(name) for name in summary["files"]),
-        )
-    )
+    files = ", ".join(_md_code(name) for name in summary["files"])
+    out.append("Read %s from %s (%s): %s." % (_counts(summary) + (files,)))
     for number, finding in enumerate(findings, 1):
         out.append("")
         where = "%s line %d" % (_md_code(finding.file), finding.lines[0] if finding.lines else 0)
@@ -246,7 +247,10 @@ def _scan_markdown(report: ScanReport) -> str:
         if rule is not None and rule.summary:
             out.append("*What it detects:* %s." % _md_text(rule.summary))
             out.append("")
-        out.append(_md_text(finding.message))
+        message = finding.message
+        if len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 3] + "..."
+        out.append(_md_text(message))
         out.append("")
         cost = "**Cost:** %.3f s" % finding.cost_seconds
         if getattr(finding, "cost_source", ""):
