@@ -24,7 +24,7 @@ from .rules.waits import WAIT_SYSCALLS, wait_of
 
 __all__ = ["Change", "DiffReport", "SideSummary", "diff", "diff_events", "signature_of", "CHANGE_KINDS"]
 
-#: What a change says about a signature, BAD compared with GOOD.
+#: Change kind to its meaning, BAD compared with GOOD.
 CHANGE_KINDS = {
     "added": "only in BAD",
     "removed": "only in GOOD",

@@ -5,8 +5,8 @@ e-mail addresses, IPv4/IPv6 addresses, dotted host and domain names, user
 names in ``/home/NAME`` paths and the buffers of read/write/send/recv calls
 replaced by placeholders such as ``[ip-1]``.  One :class:`Redactor` gives the
 same value the same placeholder for as long as it lives, so one report stays
-readable (``[ip-1]`` talks to ``[ip-2]`` throughout).  It never raises on odd
-input.
+readable (``[ip-1]`` talks to ``[ip-2]`` throughout).  Text that matches no
+rule is kept as it is.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class Redactor:
     """Replaces sensitive values with numbered placeholders, the same one each time.
 
     ``names`` are extra words to redact as host names wherever they appear as
-    whole words (a single-label host name such as ``vm`` cannot be told from
-    an ordinary word otherwise).  :meth:`learn` adds the host name of
+    whole words (a single-label host name such as ``vm`` cannot be
+    distinguished from an ordinary word otherwise).  :meth:`learn` adds the host name of
     ``uname`` results it finds.
     """
 

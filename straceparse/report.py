@@ -3,10 +3,10 @@
 In: a :class:`~straceparse.scanner.ScanReport` or a
 :class:`~straceparse.diff.DiffReport`.  Out: a string.  JSON is the report's
 ``to_dict()`` and nothing more, so whatever the terminal shows the library
-also returns as data.  Trace text is untrusted: every renderer shows control
-characters as escapes (no terminal escape sequence gets through), and the
-Markdown renderer escapes or fences it so that no trace line can close its
-code fence, split a table cell or become HTML.
+also returns as data.  Trace text is untrusted, so every renderer shows
+control characters as escapes and no terminal escape sequence gets through.
+The Markdown renderer also escapes or fences trace text, so that no trace
+line can close its code fence, split a table cell or become HTML.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ Report = Union[ScanReport, DiffReport]
 
 _MAX_SHOWN = 240  # characters of an evidence line shown in text and Markdown output
 _MAX_MESSAGE = 1000  # characters of a finding's message shown in Markdown output
-_TOP_CHANGES = 15  # changes a diff shows in text and Markdown unless told otherwise
+_TOP_CHANGES = 15  # changes a diff shows in text and Markdown unless the caller sets another limit
 _TOP_SYSCALLS = 10  # rows of a diff's per-syscall table
 
 
@@ -68,7 +68,11 @@ class _Style:
         return "\x1b[%sm%s\x1b[0m" % (self._CODES[name], text)
 
     def cost(self, seconds: float, text: str) -> str:
-        return self("red" if seconds > 0 else "green" if seconds < 0 else "dim", text)
+        if seconds > 0:
+            return self("red", text)
+        if seconds < 0:
+            return self("green", text)
+        return self("dim", text)
 
 
 def _evidence_lines(evidence: Sequence[Any], style: _Style, indent: str = "  ") -> List[str]:
@@ -180,9 +184,10 @@ _MARKDOWN_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 def _md_text(text: str) -> str:
     """Escape untrusted text for Markdown prose or a table cell.
 
-    Every ASCII punctuation character gets a backslash (CommonMark lets any
-    of them be escaped), so none can start emphasis, a link, an autolink, an
-    HTML tag, an entity or a cell border; line breaks become spaces.
+    Every ASCII punctuation character gets a backslash, which CommonMark
+    allows for any of them.  So none can start emphasis, a link, an
+    autolink, an HTML tag, an entity or a cell border.  Line breaks become
+    spaces.
     """
     text = _printable(" ".join(text.split()))
     return "".join("\\" + char if char in _MARKDOWN_PUNCTUATION else char for char in text)
@@ -208,7 +213,7 @@ def _md_code(text: str, *, in_table: bool = False) -> str:
 
 
 def _md_block(evidence: Sequence[Any]) -> List[str]:
-    """Fence numbered evidence lines with more backticks than any line holds in a row.
+    """Fence numbered evidence lines with more backticks than the longest backtick run in them.
 
     The line-number prefix already keeps a trace line from starting a
     closing fence in CommonMark; the longer fence also covers renderers
@@ -269,8 +274,27 @@ def _sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _md_change_heading(number: int, change: Change) -> str:
-    return "### %d. %s: %s" % (number, _md_text(change.kind), _md_code(change.signature))
+def _md_change_section(number: int, change: Change) -> List[str]:
+    """Return one change as a heading, a sentence of counts and cost, and GOOD and BAD example lines."""
+    out = ["", "### %d. %s: %s" % (number, _md_text(change.kind), _md_code(change.signature)), ""]
+    out.append(
+        "%s: %s in GOOD, %s in BAD; BAD spent %+.6f s on it (%+.6f s per call)."
+        % (
+            _sentence_start(CHANGE_KINDS.get(change.kind, change.kind)),
+            _plural(change.count_good, "call"),
+            _plural(change.count_bad, "call"),
+            change.cost_seconds,
+            change.cost_per_call_seconds,
+        )
+    )
+    if change.instead:
+        out.append("")
+        out.append("In GOOD the same call returned: %s." % ", ".join(_md_code(s) for s in change.instead))
+    for side, evidence in (("GOOD", change.lines_good), ("BAD", change.lines_bad)):
+        if evidence:
+            out.extend(["", "%s, %s:" % (side, _md_code(evidence[0].file)), ""])
+            out.extend(_md_block(evidence))
+    return out
 
 
 def _diff_markdown(report: DiffReport, top: int) -> str:
@@ -278,6 +302,7 @@ def _diff_markdown(report: DiffReport, top: int) -> str:
     bad = ", ".join(_md_code(name) for name in report.bad.files) or "nothing"
     shown = report.changes[:top] if top else report.changes
     out = ["## straceparse diff: %s" % _plural(len(report.changes), "change"), "", "GOOD: %s  " % good, "BAD: %s" % bad, ""]
+
     rows = [
         (
             str(number),
@@ -295,26 +320,8 @@ def _diff_markdown(report: DiffReport, top: int) -> str:
         out.append("")
         out.append("%s not shown." % _plural(len(report.changes) - len(shown), "more change"))
     for number, change in enumerate(shown, 1):
-        out.append("")
-        out.append(_md_change_heading(number, change))
-        out.append("")
-        text = "%s: %s in GOOD, %s in BAD; BAD spent %+.6f s on it (%+.6f s per call)." % (
-            _sentence_start(CHANGE_KINDS.get(change.kind, change.kind)),
-            _plural(change.count_good, "call"),
-            _plural(change.count_bad, "call"),
-            change.cost_seconds,
-            change.cost_per_call_seconds,
-        )
-        out.append(text)
-        if change.instead:
-            out.append("")
-            out.append("In GOOD the same call returned: %s." % ", ".join(_md_code(s) for s in change.instead))
-        for side, evidence in (("GOOD", change.lines_good), ("BAD", change.lines_bad)):
-            if evidence:
-                out.append("")
-                out.append("%s, %s:" % (side, _md_code(evidence[0].file)))
-                out.append("")
-                out.extend(_md_block(evidence))
+        out.extend(_md_change_section(number, change))
+
     out.append("")
     out.append("#### Per syscall")
     out.append("")
