@@ -1,18 +1,23 @@
 """The ``straceparse`` command: a thin shell over the library.
 
-Exit status, like a linter: 0 when there are no findings, 1 when there are,
-2 on a usage or input error.
+Exit status, like a linter: 0 when there are no findings (for ``diff``: no
+changes), 1 when there are, 2 on a usage or input error.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import sys
 from typing import List, Optional, Sequence
 
 from . import __version__
+from .diff import diff_events
 from .errors import StraceparseError
-from .report import FORMATS
+from .parser import parse
+from .redact import redact_report
+from .report import FORMATS, render
 from .rules import RULES
 from .scanner import scan
 
@@ -46,14 +51,74 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     scan_parser.add_argument("--ignore", action="append", default=[], metavar="ID", help="skip this rule (repeatable)")
 
+    _add_output_options(scan_parser)
+
+    diff_parser = commands.add_parser(
+        "diff", help="compare a trace of a good run with one of a bad run of the same workload"
+    )
+    diff_parser.add_argument("good", metavar="GOOD", help="strace log of the run that behaves")
+    diff_parser.add_argument("bad", metavar="BAD", help="strace log of the run that misbehaves")
+    diff_parser.add_argument(
+        "--good", dest="more_good", action="append", default=[], metavar="FILE",
+        help="another log of the good run, counted with GOOD (repeatable)",
+    )
+    diff_parser.add_argument(
+        "--bad", dest="more_bad", action="append", default=[], metavar="FILE",
+        help="another log of the bad run, counted with BAD (repeatable)",
+    )
+    diff_parser.add_argument(
+        "--min-seconds", type=float, default=0.001, metavar="S",
+        help="report a call made as often on both sides only when its time moved by S seconds (default: 0.001)",
+    )
+    diff_parser.add_argument(
+        "--top", type=int, default=15, metavar="N",
+        help="changes shown in text and markdown output; 0 shows all (default: 15; json has all)",
+    )
+    diff_parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
+    _add_output_options(diff_parser)
+
     commands.add_parser("rules", help="list the rules")
     return parser
 
 
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redact", action="store_true",
+        help="replace e-mail and IP addresses, host names, home-directory user names and "
+        "read/write buffers with placeholders such as [ip-1]",
+    )
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour text output: auto (on a terminal, unless NO_COLOR is set), always or never",
+    )
+
+
+def _use_color(options: argparse.Namespace) -> bool:
+    """Decide on colour: --color always/never wins, auto means a terminal and no NO_COLOR (see no-color.org)."""
+    if options.color != "auto":
+        return options.color == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _write(report, options: argparse.Namespace) -> None:
+    if options.redact:
+        report = redact_report(report)
+    top = getattr(options, "top", 15)
+    sys.stdout.write(render(report, options.format, color=_use_color(options), top=top))
+
+
 def _run_scan(options: argparse.Namespace) -> int:
     report = scan(*options.files, select=options.rule or None, ignore=options.ignore)
-    sys.stdout.write(FORMATS[options.format](report))
+    _write(report, options)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+
+
+def _run_diff(options: argparse.Namespace) -> int:
+    good = itertools.chain.from_iterable(parse(path) for path in [options.good] + options.more_good)
+    bad = itertools.chain.from_iterable(parse(path) for path in [options.bad] + options.more_bad)
+    report = diff_events(good, bad, min_seconds=options.min_seconds)
+    _write(report, options)
+    return EXIT_FINDINGS if report.changes else EXIT_CLEAN
 
 
 def _run_rules(options: argparse.Namespace) -> int:
@@ -62,7 +127,7 @@ def _run_rules(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "rules": _run_rules}
+_COMMANDS = {"scan": _run_scan, "diff": _run_diff, "rules": _run_rules}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
