@@ -178,19 +178,29 @@ def format_json(report: Report, **_: Any) -> str:
 # ---------------------------------------------------------------- Markdown
 
 
-_MARKDOWN_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# Characters that can start inline Markdown: emphasis, code, links, images,
+# autolinks and HTML, entities, strikethrough and table cell borders.
+_MARKDOWN_INLINE = frozenset("\\`*_[]<>|~&!")
+# Characters that start a block (heading, list, quote, rule) at a line's start.
+_MARKDOWN_BLOCK_START = frozenset("#>-+=")
 
 
 def _md_text(text: str) -> str:
     """Escape untrusted text for Markdown prose or a table cell.
 
-    Every ASCII punctuation character gets a backslash, which CommonMark
-    allows for any of them.  So none can start emphasis, a link, an
-    autolink, an HTML tag, an entity or a cell border.  Line breaks become
-    spaces.
+    Characters that can open inline markup get a backslash (CommonMark
+    allows one before any ASCII punctuation), and so does a first character
+    that would start a block, or the ``.``/``)`` after a leading number that
+    would start an ordered list.  Line breaks become spaces.
     """
     text = _printable(" ".join(text.split()))
-    return "".join("\\" + char if char in _MARKDOWN_PUNCTUATION else char for char in text)
+    out = ["\\" + char if char in _MARKDOWN_INLINE else char for char in text]
+    if out and text[0] in _MARKDOWN_BLOCK_START:
+        out[0] = "\\" + text[0]
+    digits = len(text) - len(text.lstrip("0123456789"))
+    if 0 < digits < len(text) and text[digits] in ".)":
+        out[digits] = "\\" + text[digits]
+    return "".join(out)
 
 
 def _longest_run(text: str, char: str) -> int:
