@@ -1,8 +1,9 @@
 """Rule ``error-storm``: the same failing call repeated many times in one thread.
 
-A storm is a run of calls with the same syscall and the same errno in one
-pid, at least ``min_count`` of them, where no more than ``max_gap`` other
-syscalls of that pid come between two of them, costing ``min_ms`` or more.  The arguments may change
+A storm is a run of at least ``min_count`` calls with the same syscall and
+the same errno in one pid, where no more than ``max_gap`` other syscalls of
+that pid come between two of them.  Storms that cost less than ``min_ms``
+are dropped.  The arguments may change
 from call to call, because a path search (``openat`` returning ``ENOENT``
 for each directory) or an fd sweep changes them every time:
 

@@ -1,10 +1,10 @@
 """Rule ``idle-gap``: a long stretch between two syscalls of one thread, spent in user space.
 
 The gap runs from the end of one syscall to the start of the thread's next
-one.  The end is known from ``-T`` or from the resumed half of a split call;
-without either, a call that cannot block (``mmap``, ``openat`` on a file)
-is taken to end where it starts, and a call that may block (a wait, a read,
-a sleep) leaves the gap unknown, so it is skipped.  A gap of ``min_ms`` or
+one.  The end is known from ``-T`` or from the resumed half of a split call.
+Without either, a call that cannot block (``mmap``, ``getrandom``) is taken
+to end where it starts.  After a call that may block (a wait, a read, an
+``openat``, a sleep) the gap is unknown, so it is skipped.  A gap of ``min_ms`` or
 more is CPU time in the program (or time the thread was not scheduled),
 with no syscall to blame:
 

@@ -33,7 +33,7 @@ __all__ = ["PollTimeoutBeforeClose"]
 
 _READS = frozenset(("read", "readv", "recv", "recvfrom", "recvmsg", "recvmmsg", "pread64", "preadv", "preadv2"))
 _CLOSES = frozenset(("close", "shutdown"))
-_PROCESS_ENDS = frozenset(("exit_group", "exit"))
+_PROCESS_ENDS = frozenset(("exit_group",))
 _WRITES = frozenset(("write", "writev", "send", "sendto", "sendmsg", "sendmmsg", "pwrite64", "pwritev", "pwritev2"))
 _NEW_FDS = frozenset(("accept", "accept4", "socket", "open", "openat", "openat2", "creat", "dup", "dup2", "dup3"))
 _FOLLOWING = 6  # events of the pid kept after the wait, as evidence
@@ -156,6 +156,10 @@ class PollTimeoutBeforeClose(Rule):
                 self._drop(pid, pending)
             if fd is not None and name == "close":
                 self._forget_linger(pid, fd)
+        elif name == "exit":
+            # A thread's own exit leaves the process's sockets open: nothing ended the wait.
+            self._lingers.pop(pid, None)
+            self._pending.pop(pid, None)
         elif name in _PROCESS_ENDS:
             self._lingers.pop(pid, None)
             found.extend(self._close_all(pid, event))

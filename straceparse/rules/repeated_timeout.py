@@ -10,8 +10,8 @@ exits or the trace ends:
     futex(0x86e784, FUTEX_WAIT_BITSET_PRIVATE, 1291, {11968799, 665191036}, ffffffff) = -1 ETIMEDOUT (...)
 
 Timeouts that pace work (a retry every 400 ms while a backend is down) and
-those of an idle event loop look alike in a trace; severity, the share of
-the thread's time the waits took, tells them apart.  Not findings: waits on
+those of an idle event loop look alike in a trace.  Severity, the share of
+the thread's time the waits took, separates them.  Not findings: waits on
 listening sockets only (an accept loop ticking while no client comes), waits
 shorter than ``min_ms``, infinite waits.
 """
@@ -138,9 +138,9 @@ class RepeatedTimeout(Rule):
         if not self.include_listening and wait.fds:
             if all(processes.kind(event.pid, fd) == LISTENING for fd in wait.fds):
                 return
-        fds = ", ".join(str(fd) for fd in wait.fds) or "?"
-        label = "%s on fd %s with a %g ms timeout" % (wait.syscall, fds, wait.timeout_ms)
-        site = self._site(event.pid, (wait.syscall, wait.fds, wait.timeout_ms), label, wait.timeout_ms)
+        fds = tuple(sorted(wait.fds))
+        label = "%s on fd %s with a %g ms timeout" % (wait.syscall, ", ".join(map(str, fds)) or "?", wait.timeout_ms)
+        site = self._site(event.pid, (wait.syscall, fds, wait.timeout_ms), label, wait.timeout_ms)
         if site is not None:
             self._count(site, event, wait.timeout_ms / 1000.0)
 
@@ -194,7 +194,12 @@ class RepeatedTimeout(Rule):
         events = list(site.examples) + ([site.last] if site.last is not None else [])
         lines, evidence = evidence_of(events)
         sources = [source for source in site.sources if source != "unknown"]
-        source = "unknown" if not sources else "timeout" if "timeout" in sources else sources[0]
+        if not sources:
+            source = "unknown"
+        elif "timeout" in sources:
+            source = "timeout"  # at least one wait counted only its timeout, a floor
+        else:
+            source = sources[0]
         details = {"syscall": first.syscall, "timeouts": site.count, "call_site": site.label}
         message = "%s timed out %d times" % (site.label, site.count)
         if site.first_deadline is not None and site.last_deadline is not None and site.count > 1:
