@@ -18,7 +18,8 @@ from .errors import StraceparseError
 from .parser import parse
 from .redact import redact_report
 from .report import FORMATS, render
-from .rules import RULES
+from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
+from .rules.config import merge_settings
 from .scanner import scan
 
 __all__ = ["main"]
@@ -50,6 +51,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--rule", action="append", default=[], metavar="ID", help="run only this rule (repeatable)"
     )
     scan_parser.add_argument("--ignore", action="append", default=[], metavar="ID", help="skip this rule (repeatable)")
+    _add_rule_options(scan_parser)
+    scan_parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="RULE.OPTION=VALUE",
+        help="set a rule option, e.g. poll-timeout-before-close.min_ms=50 (repeatable; wins over pyproject.toml)",
+    )
 
     _add_output_options(scan_parser)
 
@@ -77,8 +86,37 @@ def _build_parser() -> argparse.ArgumentParser:
     diff_parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     _add_output_options(diff_parser)
 
-    commands.add_parser("rules", help="list the rules")
+    rules_parser = commands.add_parser("rules", help="list the rules and their options")
+    _add_rule_options(rules_parser)
     return parser
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rules-module",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import user rules from a dotted module name or a .py path (repeatable)",
+    )
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="ignore [tool.straceparse] in pyproject.toml and the straceparse.rules entry points",
+    )
+
+
+def _load_rules(options: argparse.Namespace):
+    """Load user rules and return the pyproject.toml configuration (empty with --no-config)."""
+    config = None
+    if not options.no_config:
+        load_entry_point_rules()
+        config = load_config()
+        for module in config.rules_modules:
+            load_rules_module(module)
+    for module in options.rules_module:
+        load_rules_module(module)
+    return config
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +146,11 @@ def _write(report, options: argparse.Namespace) -> None:
 
 
 def _run_scan(options: argparse.Namespace) -> int:
-    report = scan(*options.files, select=options.rule or None, ignore=options.ignore)
+    config = _load_rules(options)
+    select = options.rule or (list(config.select) if config else [])
+    ignore = list(config.ignore if config else ()) + options.ignore
+    settings = merge_settings(config.settings if config else {}, parse_set(options.set))
+    report = scan(*options.files, select=select or None, ignore=ignore, settings=settings)
     _write(report, options)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
@@ -122,8 +164,14 @@ def _run_diff(options: argparse.Namespace) -> int:
 
 
 def _run_rules(options: argparse.Namespace) -> int:
+    _load_rules(options)
     for rule_id in sorted(RULES):
-        sys.stdout.write("%s\t%s\n" % (rule_id, RULES[rule_id].summary))
+        rule = RULES[rule_id]
+        sys.stdout.write("%s\t%s\n" % (rule_id, rule.summary))
+        for name, default in rule.options.items():
+            if isinstance(default, (tuple, frozenset)):
+                default = ",".join(default)
+            sys.stdout.write("    %s.%s=%s\t%s\n" % (rule_id, name, default, rule.option_help.get(name, "")))
     return EXIT_CLEAN
 
 

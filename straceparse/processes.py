@@ -124,6 +124,12 @@ class ProcessTable:
             return
         if not isinstance(event, Syscall):
             return
+        if event.pid is not None and event.pid not in self._tables and None in self._tables:
+            # In strace's stderr mode the first process has no [pid N] prefix until it
+            # has a child, so an unseen pid shares the unprefixed table: it is that
+            # process, or a child whose own clone has not returned yet (the clone
+            # then gives it its proper table).
+            self._tables[event.pid] = self._tables[None]
         text = event.args_text
         if text[:1].isdigit() and "<" in text[:12]:
             match = _LEADING_FD.match(text)

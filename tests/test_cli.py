@@ -9,6 +9,7 @@ from conftest import CORPUS, EXIM_TRACES
 from straceparse.cli import main
 
 EXIM = str(EXIM_TRACES / "exim-f-r-s128.strace")
+POLL_RULE = ("--rule", "poll-timeout-before-close")
 
 
 def run(*args, stdin=None):
@@ -24,14 +25,14 @@ def test_scan_text_exit_status_one():
 
 
 def test_scan_text_prints_evidence():
-    out = run("scan", EXIM).stdout
-    assert out.startswith(EXIM + ":772: poll-timeout-before-close: poll on socket fd 6 timed out after 200 ms")
+    out = run("scan", *POLL_RULE, EXIM).stdout
+    assert out.startswith(EXIM + ":772: poll-timeout-before-close [high]: poll on socket fd 6 timed out after 200 ms")
     assert "   772 | 13524      0.000032 poll([{fd=6, events=POLLIN}], 1, 200 <unfinished ...>" in out
     assert "8 connections lost 1.60 s to poll timeouts before close\n" in out
 
 
 def test_scan_json_shape():
-    result = run("scan", "--format", "json", EXIM)
+    result = run("scan", *POLL_RULE, "--format", "json", EXIM)
     data = json.loads(result.stdout)
     assert set(data) == {"findings", "summary"}
     assert len(data["findings"]) == 8
@@ -45,7 +46,7 @@ def test_scan_json_shape():
 
 def test_scan_stdin():
     with open(EXIM) as handle:
-        result = run("scan", "--format", "json", "-", stdin=handle.read())
+        result = run("scan", *POLL_RULE, "--format", "json", "-", stdin=handle.read())
     data = json.loads(result.stdout)
     assert result.returncode == 1
     assert len(data["findings"]) == 8
@@ -79,11 +80,17 @@ def test_usage_error_exit_two():
 
 
 def test_main_returns_status(capsys):
-    assert main(["scan", "--format", "json", EXIM]) == 1
+    assert main(["scan", *POLL_RULE, "--format", "json", EXIM]) == 1
     assert json.loads(capsys.readouterr().out)["summary"]["findings"] == 8
+
+
+def test_scan_all_rules_by_default():
+    out = run("scan", EXIM).stdout
+    assert "8 connections lost 1.60 s to poll timeouts before close\n" in out
+    assert EXIM + ":575: idle-gap [low]: pid 13513 ran 0.330 s in user space between getrandom and openat" in out
 
 
 def test_console_script_runs():
     result = subprocess.run(["straceparse", "rules"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
-    assert result.stdout.startswith("poll-timeout-before-close\t")
+    assert "\npoll-timeout-before-close\t" in result.stdout

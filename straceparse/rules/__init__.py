@@ -3,7 +3,34 @@
 Importing this package registers every built-in rule in :data:`RULES`.
 """
 
-from .engine import RULES, Evidence, Finding, Rule, Scan, UnknownRuleError, register, select_rules
-from . import poll_timeout  # noqa: F401  (registers the rule)
+from .engine import (
+    RULES,
+    Evidence,
+    Finding,
+    InvalidOptionError,
+    Rule,
+    Scan,
+    UnknownRuleError,
+    register,
+    select_rules,
+)
+from .config import Config, ConfigError, load_config, load_entry_point_rules, load_rules_module, parse_set
+from . import dns_timeout, error_storm, idle_gap, poll_timeout, repeated_timeout, slow_syscall  # noqa: F401  (register)
 
-__all__ = ["RULES", "Evidence", "Finding", "Rule", "Scan", "UnknownRuleError", "register", "select_rules"]
+__all__ = [
+    "RULES",
+    "Config",
+    "ConfigError",
+    "Evidence",
+    "Finding",
+    "InvalidOptionError",
+    "Rule",
+    "Scan",
+    "UnknownRuleError",
+    "load_config",
+    "load_entry_point_rules",
+    "load_rules_module",
+    "parse_set",
+    "register",
+    "select_rules",
+]

@@ -8,26 +8,50 @@ to every connection.  Exim 4.96 does exactly this after replying to QUIT:
 ``poll([{fd=6, events=POLLIN}], 1, 200) = 0 (Timeout)``, then the 221 reply
 and exit, 200 ms later than needed.
 
+The same loss in another shape: after the last reply on a connection, the
+process waits with a timeout, the waits run out again and again, and only the
+peer's close (a read that returns 0) ends them.  haproxy waiting on
+``epoll_wait(3, [], 200, 1000) = 0`` until the client closes is an example.
+Those timeouts are reported when the end-of-file read arrives.
+
 Not findings: a wait that returns ready (the peer closed first), a timed-out
-wait on a pipe, a file or a listening socket, a zero timeout (a non-blocking
-check), an infinite wait.
+wait on a pipe, a file, a listening socket or a UDP socket (see the
+``dns-timeout`` rule), a zero timeout (a non-blocking check), an infinite wait.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..events import Event, Exit, Syscall
-from ..processes import LISTENING, SOCKET, ProcessTable, leading_fd
-from .engine import Finding, Rule, evidence_of, register
+from ..processes import SOCKET, ProcessTable, leading_fd
+from .engine import Finding, Rule, evidence_of, measured_duration, register
+from .sockets import DatagramSockets
 from .waits import EpollInterest, Wait, wait_of
 
 __all__ = ["PollTimeoutBeforeClose"]
 
 _READS = frozenset(("read", "readv", "recv", "recvfrom", "recvmsg", "recvmmsg", "pread64", "preadv", "preadv2"))
 _CLOSES = frozenset(("close", "shutdown"))
-_PROCESS_ENDS = frozenset(("exit_group", "exit"))
+_PROCESS_ENDS = frozenset(("exit_group",))
+_WRITES = frozenset(("write", "writev", "send", "sendto", "sendmsg", "sendmmsg", "pwrite64", "pwritev", "pwritev2"))
+_NEW_FDS = frozenset(("accept", "accept4", "socket", "open", "openat", "openat2", "creat", "dup", "dup2", "dup3"))
 _FOLLOWING = 6  # events of the pid kept after the wait, as evidence
+_LINGER_EVIDENCE = 4  # timed-out waits kept as evidence of one lingering connection
+
+
+class _Linger:
+    """A connection whose reply went out, with the timed-out waits that came after it."""
+
+    __slots__ = ("reply", "waits", "seconds", "count", "sources", "timeout_ms")
+
+    def __init__(self, reply: Syscall) -> None:
+        self.reply = reply
+        self.waits: List[Syscall] = []
+        self.seconds = 0.0
+        self.count = 0
+        self.sources: Set[str] = set()
+        self.timeout_ms: Optional[float] = None
 
 
 class _Pending:
@@ -48,11 +72,15 @@ class PollTimeoutBeforeClose(Rule):
     id = "poll-timeout-before-close"
     summary = "a wait on a socket times out, then the process closes it or exits without reading it"
     options = {"min_ms": 1.0}
+    option_help = {"min_ms": "smallest wait timeout to consider, in milliseconds (shorter waits are polls)"}
 
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._pending: Dict[Optional[int], Dict[int, _Pending]] = {}
+        self._lingers: Dict[Optional[int], Dict[int, _Linger]] = {}
+        self._unmeasured: Dict[Optional[int], List[Tuple[_Linger, Syscall, float]]] = {}
         self._epoll = EpollInterest()
+        self._datagrams = DatagramSockets()
 
     @classmethod
     def describe_total(cls, count: int, seconds: float) -> str:
@@ -83,7 +111,12 @@ class PollTimeoutBeforeClose(Rule):
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         pid = event.pid
+        self._datagrams.observe(event)
+        if pid in self._unmeasured and event.time is not None:
+            self._measure(pid, event.time)
         if isinstance(event, Exit):
+            self._lingers.pop(pid, None)
+            self._unmeasured.pop(pid, None)
             return self._close_all(pid, event)
         if not isinstance(event, Syscall):
             return ()
@@ -100,27 +133,55 @@ class PollTimeoutBeforeClose(Rule):
         elif name in _READS:
             fd = leading_fd(event)
             pending = self._pending.get(pid, {}).get(fd) if fd is not None else None
-            if pending is not None and event.errno is None and event.retval is not None and event.retval >= 0:
+            succeeded = event.errno is None and event.retval is not None and event.retval >= 0
+            if pending is not None and succeeded:
                 pending.fds.discard(fd)
                 del self._pending[pid][fd]
                 if not self._pending[pid]:
                     del self._pending[pid]
+            if fd is not None and succeeded:
+                linger = self._forget_linger(pid, fd)
+                if linger is not None and linger.count and event.retval == 0:
+                    found.append(self._linger_finding(linger, fd, event))
+        elif name in _WRITES:
+            fd = leading_fd(event)
+            if fd is not None and event.errno is None and event.retval is not None and event.retval > 0:
+                if processes.kind(pid, fd) == SOCKET and not self._datagrams.is_datagram(pid, fd):
+                    self._lingers.setdefault(pid, {})[fd] = _Linger(event)
         elif name in _CLOSES:
             fd = leading_fd(event)
             pending = self._pending.get(pid, {}).get(fd) if fd is not None else None
             if pending is not None:
                 found.append(self._finding(pending, fd, event, "closed" if name == "close" else "shut down"))
                 self._drop(pid, pending)
+            if fd is not None and name == "close":
+                self._forget_linger(pid, fd)
+        elif name == "exit":
+            # A thread's own exit leaves the process's sockets open: nothing ended the wait.
+            self._lingers.pop(pid, None)
+            self._pending.pop(pid, None)
         elif name in _PROCESS_ENDS:
+            self._lingers.pop(pid, None)
             found.extend(self._close_all(pid, event))
         else:
             wait = wait_of(event, self._epoll)
             if wait is not None:
                 self._wait(event, wait, processes)
+        if name in _NEW_FDS and event.retval is not None and event.retval >= 0 and event.errno is None:
+            # The fd number is new again, so whatever waited on its old holder is over.
+            self._forget_linger(pid, event.retval)
+            pending = self._pending.get(pid, {}).get(event.retval)
+            if pending is not None:
+                pending.fds.discard(event.retval)
+                del self._pending[pid][event.retval]
+                if not self._pending[pid]:
+                    del self._pending[pid]
         return found
 
     def _wait(self, event: Syscall, wait: Wait, processes: ProcessTable) -> None:
         pid = event.pid
+        if wait.timed_out and wait.timeout_ms is not None and wait.timeout_ms >= self.min_ms:
+            self._linger_wait(event, wait)
         table = self._pending.get(pid, {})
         for fd in wait.fds:
             old = table.get(fd)
@@ -133,7 +194,10 @@ class PollTimeoutBeforeClose(Rule):
             return
         for fd, decoration in wait.decorations:
             processes.learn(pid, fd, decoration)
-        fds = [fd for fd in wait.fds if processes.kind(pid, fd) in (SOCKET, None)]
+        fds = [
+            fd for fd in wait.fds
+            if processes.kind(pid, fd) in (SOCKET, None) and not self._datagrams.is_datagram(pid, fd)
+        ]
         if not fds:
             return
         pending = _Pending(event, wait, fds)
@@ -151,20 +215,82 @@ class PollTimeoutBeforeClose(Rule):
         self._pending.pop(pid, None)
         return found
 
+    # -- connections that linger after their reply
+
+    def _forget_linger(self, pid: Optional[int], fd: int) -> Optional[_Linger]:
+        table = self._lingers.get(pid)
+        if not table:
+            return None
+        linger = table.pop(fd, None)
+        if not table:
+            del self._lingers[pid]
+        return linger
+
+    def _linger_wait(self, event: Syscall, wait: Wait) -> None:
+        table = self._lingers.get(event.pid)
+        if not table:
+            return
+        lingers = {id(table[fd]): table[fd] for fd in wait.fds if fd in table}
+        for linger in lingers.values():
+            linger.count += 1
+            linger.timeout_ms = wait.timeout_ms
+            if len(linger.waits) < _LINGER_EVIDENCE:
+                linger.waits.append(event)
+            measured, source = measured_duration(event)
+            if measured is not None:
+                linger.seconds += max(measured, wait.timeout_ms / 1000.0)
+                linger.sources.add(source)
+            elif event.time is not None:
+                self._unmeasured.setdefault(event.pid, []).append((linger, event, wait.timeout_ms / 1000.0))
+            else:
+                linger.seconds += wait.timeout_ms / 1000.0
+                linger.sources.add("timeout")
+
+    def _measure(self, pid: Optional[int], time: float) -> None:
+        """Charge each wait that had no duration with the time until the pid's next event."""
+        for linger, event, floor in self._unmeasured.pop(pid):
+            linger.seconds += max(time - event.time, floor)
+            linger.sources.add("timestamps")
+
+    def _linger_finding(self, linger: _Linger, fd: int, end: Syscall) -> Finding:
+        first = linger.waits[0]
+        lines, evidence = evidence_of([linger.reply, *linger.waits, end])
+        source = "timeout" if "timeout" in linger.sources or not linger.sources else sorted(linger.sources)[0]
+        message = (
+            "after the reply on socket fd %d, %s timed out %d time%s (%g ms each) before the peer closed; "
+            "%.3f s spent waiting for the close"
+            % (fd, first.syscall, linger.count, "" if linger.count == 1 else "s", linger.timeout_ms, linger.seconds)
+        )
+        return Finding(
+            rule=self.id,
+            file=first.file,
+            message=message,
+            cost_seconds=linger.seconds,
+            lines=lines,
+            evidence=evidence,
+            pid=first.pid,
+            fd=fd,
+            timeout_ms=linger.timeout_ms,
+            cost_source=source,
+            details={
+                "syscall": first.syscall,
+                "ended_by": "peer closed",
+                "timeouts": linger.count,
+                "reply_line": linger.reply.line,
+                "wait_line": first.line,
+                "end_line": end.line,
+            },
+        )
+
     # -- findings
 
     def _finding(self, pending: _Pending, fd: int, end: Event, how: str) -> Finding:
         wait_event = pending.event
         wait = pending.wait
         timeout_s = wait.timeout_ms / 1000.0
-        measured: Optional[float] = None
-        source = "timeout"
-        if wait_event.duration is not None:
-            measured, source = wait_event.duration, "duration"
-        elif wait_event.time is not None and wait_event.end_time is not None:
-            measured, source = wait_event.end_time - wait_event.time, "timestamps"
-        elif wait_event.time is not None and pending.next_time is not None:
-            measured, source = pending.next_time - wait_event.time, "timestamps"
+        measured, source = measured_duration(wait_event, pending.next_time)
+        if measured is None:
+            source = "timeout"
         cost = timeout_s if measured is None else max(measured, timeout_s)
         events = [wait_event] + [e for e in pending.following if e is not end] + [end]
         lines, evidence = evidence_of(events)
