@@ -13,8 +13,9 @@ from typing import List, Optional, Sequence
 from . import __version__
 from .errors import StraceparseError
 from .report import FORMATS
+from .calltree import call_tree, function_totals
 from .rules import RULES
-from .scanner import scan
+from .scanner import INPUT_FORMATS, scan
 
 __all__ = ["main"]
 
@@ -32,26 +33,36 @@ class _ArgumentParser(argparse.ArgumentParser):
 def _build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="straceparse",
-        description="Parse strace logs into typed events and find the latency faults in them.",
+        description="Parse strace and ftrace logs into typed events and find the latency faults in them.",
     )
     parser.add_argument("--version", action="version", version="straceparse " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     scan_parser = commands.add_parser("scan", help="run the rules over traces and print the findings")
-    scan_parser.add_argument("files", nargs="+", metavar="FILE", help="strace log to read; - reads standard input")
+    scan_parser.add_argument("files", nargs="+", metavar="FILE", help="strace or ftrace log to read; - reads standard input")
     scan_parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     scan_parser.add_argument(
         "--rule", action="append", default=[], metavar="ID", help="run only this rule (repeatable)"
     )
     scan_parser.add_argument("--ignore", action="append", default=[], metavar="ID", help="skip this rule (repeatable)")
+    scan_parser.add_argument(
+        "--input-format", choices=INPUT_FORMATS, default="auto",
+        help="read every FILE as strace or ftrace text (default: auto, decided per file from its first lines)",
+    )
+
+    top_parser = commands.add_parser("top", help="list the kernel functions that took the most time in an ftrace file")
+    top_parser.add_argument("file", metavar="FILE", help="function_graph trace to read; - reads standard input")
+    top_parser.add_argument(
+        "-n", "--count", type=int, default=20, metavar="N", help="how many functions to list (default: 20)"
+    )
 
     commands.add_parser("rules", help="list the rules")
     return parser
 
 
 def _run_scan(options: argparse.Namespace) -> int:
-    report = scan(*options.files, select=options.rule or None, ignore=options.ignore)
+    report = scan(*options.files, select=options.rule or None, ignore=options.ignore, input_format=options.input_format)
     sys.stdout.write(FORMATS[options.format](report))
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
@@ -62,7 +73,21 @@ def _run_rules(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "rules": _run_rules}
+def _run_top(options: argparse.Namespace) -> int:
+    totals = function_totals(call_tree(options.file))
+    if not totals:
+        sys.stderr.write("straceparse: %s: no function_graph call with a duration found\n" % options.file)
+        return EXIT_ERROR
+    sys.stdout.write("%12s %12s %12s %7s  %s\n" % ("total ms", "self ms", "max ms", "calls", "function"))
+    for total in totals[: max(options.count, 0)]:
+        sys.stdout.write(
+            "%12.3f %12.3f %12.3f %7d  %s\n"
+            % (total.total * 1000.0, total.self_total * 1000.0, total.max * 1000.0, total.calls, total.func)
+        )
+    return EXIT_CLEAN
+
+
+_COMMANDS = {"scan": _run_scan, "rules": _run_rules, "top": _run_top}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -60,7 +60,7 @@ __all__ = [
 #: (``trace_clock``: ``local`` by default, ``mono``, ``global``, ...).
 FTRACE_CLOCK = "trace_clock"
 
-_MICROSECOND = 1e-6
+_MICROSECONDS_PER_SECOND = 1e6
 
 
 def _common_dict(event: Event) -> Dict[str, Any]:
@@ -503,7 +503,7 @@ def _call_event(call: "re.Match[str]", depth: int, duration_text: Optional[str],
     """Build the entry, leaf, exit or comment event of a graph call that :data:`_CALL` matched."""
     if call.group("func") is not None:
         return FuncgraphEntry(func=call.group("func"), depth=depth, **common)
-    duration = float(duration_text) * _MICROSECOND if duration_text is not None else None
+    duration = float(duration_text) / _MICROSECONDS_PER_SECOND if duration_text is not None else None
     if call.group("leaf") is not None:
         return FuncgraphLeaf(
             func=call.group("leaf"), duration=duration, marker=marker, retval=_retval(call.group("leaf_retval")),

@@ -43,7 +43,8 @@ class Finding:
     that number came from: ``duration`` (``-T``), ``timestamps`` (the
     difference of two stamps), or ``timeout`` (the call's own timeout, a floor
     used when the log has no usable clock).  ``lines`` are 1-based line
-    numbers in ``file``; ``evidence`` holds those lines' text.
+    numbers in ``file``; ``evidence`` holds those lines' text.  ``cpu`` is
+    set by rules that read ftrace, whose lines name the CPU.
     """
 
     rule: str
@@ -56,6 +57,7 @@ class Finding:
     fd: Optional[int] = None
     timeout_ms: Optional[float] = None
     cost_source: str = ""
+    cpu: Optional[int] = None
     details: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 
     def to_dict(self) -> Dict[str, Any]:
@@ -64,6 +66,7 @@ class Finding:
             "rule": self.rule,
             "file": self.file,
             "pid": self.pid,
+            "cpu": self.cpu,
             "fd": self.fd,
             "timeout_ms": self.timeout_ms,
             "cost_seconds": round(self.cost_seconds, 6),
