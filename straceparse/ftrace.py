@@ -811,7 +811,9 @@ def parse_ftrace(source: Source, *, file: Optional[str] = None) -> Iterator[Even
 # "# tracer:", trace-cmd's header.  Lines only strace prints: "name(...) = ret",
 # "+++ exited", "--- SIGxxx", "[pid N]".
 _FTRACE_SIGNS = re.compile(
-    r"[ \t]*(?:(?:\d+\.\d+ +\| +)?\d+\) |\S.*-\d+ +(?:\( *[\d-]+\) +)?\[\d+\] |# tracer: |cpus=\d+\Z|version = \d+\Z)"
+    r"[ \t]*(?:(?:\d+\.\d+ +\| +)?\d+\) .*(?:\||\(\)[ ;]|\}\Z|=>)"
+    r"|[ \t]*\S.*-\d+ +(?:\( *[\d-]+\) +)?\[\d+\] "
+    r"|[ \t]*# tracer: |cpus=\d+\Z|version = \d+\Z)"
 )
 _STRACE_SIGNS = re.compile(
     r"(?:\[pid +\d+\] |\d+ +)?(?:[\d:.]+ +)?(?:[a-z_0-9]+\(.*(?:\) += |<unfinished \.\.\.>)|<\.\.\. \w+ resumed>|\+\+\+ |--- )"

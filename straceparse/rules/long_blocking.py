@@ -92,9 +92,10 @@ def _outcome(duration: float, timeout_ms: Optional[float], retval: Optional[int]
     """Describe the call's end against its timeout; return the text and whether it waited it all."""
     if timeout_ms is None:
         return "its timeout is not in the trace", None
-    returned = "" if retval is None else " (returned %d)" % retval
     if duration * 1000.0 >= timeout_ms:
+        returned = "" if retval is None else " (returned %d)" % retval
         return "it waited its whole %g ms timeout%s" % (timeout_ms, returned), True
+    returned = "" if retval is None else " %d" % retval
     return "it returned%s before its %g ms timeout" % (returned, timeout_ms), False
 
 
