@@ -91,12 +91,21 @@ class CallNode:
 
     def events(self) -> List[FtraceEvent]:
         """Return the events of this call's lines in line order: entries, leaves and exits."""
-        found = []
+        found = {}
         for node in self.walk():
             for event in (node.entry, node.exit):
-                if event is not None and event not in found:
-                    found.append(event)
-        return sorted(found, key=lambda event: event.line)
+                if event is not None:
+                    found[id(event)] = event
+        return sorted(found.values(), key=lambda event: event.line)
+
+    @property
+    def first_line(self) -> int:
+        """The line number where this call's subtree starts in the trace."""
+        node = self
+        while node.entry is None and node.children:
+            node = node.children[0]
+        event = node.entry or node.exit
+        return event.line if event is not None else 0
 
     @property
     def lines(self) -> Tuple[int, ...]:
@@ -205,7 +214,7 @@ class CallTreeBuilder:
             stream.pending = []
         self._streams.clear()
         self._running.clear()
-        trees.sort(key=lambda node: node.lines[0] if node.lines else 0)
+        trees.sort(key=lambda node: node.first_line)
         return trees
 
 
@@ -216,7 +225,7 @@ def build_call_trees(events: Iterable[Event]) -> List[CallNode]:
     for event in events:
         trees.extend(builder.feed(event))
     trees.extend(builder.finish())
-    trees.sort(key=lambda node: node.lines[0] if node.lines else 0)
+    trees.sort(key=lambda node: node.first_line)
     return trees
 
 

@@ -147,6 +147,8 @@ class LongBlockingSyscall(Rule):
         return self._from_trees(self._trees.feed(event))
 
     def finish(self, processes: ProcessTable) -> Iterable[Finding]:
+        # NOTE: a sys_enter event with no sys_exit by the end of the trace is
+        # not reported, because how long that call blocked is unknown.
         return self._from_trees(self._trees.finish())
 
     # -- syscall tracepoints
@@ -160,6 +162,9 @@ class LongBlockingSyscall(Rule):
         if id(enter) in self._covered:
             self._covered.discard(id(enter))
             return []
+        # NOTE: a call tree that completes only at the end of the trace (its
+        # caller is missing) is checked after this exit event, so a trace with
+        # both function_graph and syscall events can report such a call twice.
         if enter.time is None or event.time is None:
             return []
         duration = event.time - enter.time
