@@ -50,7 +50,7 @@ class CallNode:
 
     @property
     def started(self) -> bool:
-        """False when the trace holds the call's end but not its start."""
+        """False when the trace contains the call's end but not its start."""
         return self.entry is not None
 
     @property

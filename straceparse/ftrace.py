@@ -10,7 +10,7 @@ Strategy: a few precompiled regexes, chosen by the line's first characters,
 split each line into typed fields (the ``function_graph`` columns, or the
 ``task-pid [cpu] flags timestamp:`` head of event lines).  The grammar in
 ``grammars/ftrace.lark`` is the specification of those regexes; a line they
-reject goes through it, so an unparsed line says where it stops being ftrace.
+reject goes through it, so an unparsed line shows where it stops being ftrace.
 Each event keeps a ``layout``: its line with the typed fields cut out, so
 :meth:`FtraceEvent.render` puts the fields back and returns the original line.
 """
@@ -70,6 +70,13 @@ def _common_dict(event: Event) -> Dict[str, Any]:
 # ---------------------------------------------------------------- events
 
 
+@functools.lru_cache(maxsize=None)
+def _own_fields(cls: type) -> Tuple[str, ...]:
+    """Return the attrs fields a class adds to :class:`FtraceEvent`'s, in definition order."""
+    shared = {field.name for field in attrs.fields(FtraceEvent)}
+    return tuple(field.name for field in attrs.fields(cls) if field.name not in shared)
+
+
 class _FieldView:
     """Maps a layout's placeholder names to the event's typed fields."""
 
@@ -104,18 +111,20 @@ class FtraceEvent(Event):
         """Return the line this event came from, rebuilt from its typed fields."""
         return self.layout.format_map(_FieldView(self))
 
-    def _extra(self) -> Dict[str, Any]:
-        return {}
 
     def to_dict(self) -> Dict[str, Any]:
-        """Return the event as plain JSON-ready data with ``kind``, ``file`` and ``lines`` first."""
+        """Return the event as plain JSON-ready data: ``kind``, ``file``, ``lines``, ``pid``, then its own fields.
+
+        ``tgid`` and ``flags`` appear only when the trace printed them.
+        """
         data = _common_dict(self)
         data.update(cpu=self.cpu, task=self.task, timestamp=self.timestamp)
         if self.tgid is not None:
             data["tgid"] = self.tgid
         if self.flags is not None:
             data["flags"] = self.flags
-        data.update(self._extra())
+        for name in _own_fields(type(self)):
+            data[name] = getattr(self, name)
         return data
 
 
@@ -132,9 +141,6 @@ class GraphEvent(FtraceEvent):
 
     kind = "funcgraph"
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"depth": self.depth}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class FuncgraphEntry(GraphEvent):
@@ -143,9 +149,6 @@ class FuncgraphEntry(GraphEvent):
     func: str
 
     kind = "funcgraph_entry"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"depth": self.depth, "func": self.func}
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -164,10 +167,6 @@ class FuncgraphExit(GraphEvent):
 
     kind = "funcgraph_exit"
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"depth": self.depth, "func": self.func, "duration": self.duration, "marker": self.marker,
-                "retval": self.retval}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class FuncgraphLeaf(GraphEvent):
@@ -180,10 +179,6 @@ class FuncgraphLeaf(GraphEvent):
 
     kind = "funcgraph_leaf"
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"depth": self.depth, "func": self.func, "duration": self.duration, "marker": self.marker,
-                "retval": self.retval}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class FuncgraphComment(GraphEvent):
@@ -193,9 +188,6 @@ class FuncgraphComment(GraphEvent):
 
     kind = "funcgraph_comment"
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"depth": self.depth, "text": self.text}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class FuncgraphIrq(GraphEvent):
@@ -204,9 +196,6 @@ class FuncgraphIrq(GraphEvent):
     entering: bool
 
     kind = "funcgraph_irq"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"entering": self.entering}
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -223,10 +212,6 @@ class TaskSwitch(FtraceEvent):
 
     kind = "task_switch"
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"prev_task": self.prev_task, "prev_pid": self.prev_pid, "next_task": self.next_task,
-                "next_pid": self.next_pid}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class Separator(FtraceEvent):
@@ -235,9 +220,6 @@ class Separator(FtraceEvent):
     comment: Optional[str] = None
 
     kind = "separator"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"comment": self.comment}
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -251,9 +233,6 @@ class FunctionCall(FtraceEvent):
     parent: Optional[str] = None
 
     kind = "function"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"func": self.func, "parent": self.parent}
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -270,9 +249,6 @@ class StackFrame(FtraceEvent):
     frame: str
 
     kind = "stack_frame"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"frame": self.frame}
 
 
 _FIELD = re.compile(r"(\w+)[=:] ?(\S+)")
@@ -295,9 +271,6 @@ class TraceEvent(FtraceEvent):
     def fields(self) -> Dict[str, str]:
         """The payload's ``name=value`` pairs, values as text."""
         return {name: value.rstrip(",") for name, value in _FIELD.findall(self.fields_text)}
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"name": self.name, "fields": self.fields_text}
 
 
 def _int_value(text: str) -> Optional[int]:
@@ -327,9 +300,6 @@ class SyscallEnter(TraceEvent):
         """The arguments by name as integers (every syscall tracepoint argument is one)."""
         return {name: _int_value(value) for name, value in self.fields.items()}
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"name": self.name, "syscall": self.syscall, "fields": self.fields_text}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class SyscallExit(TraceEvent):
@@ -339,9 +309,6 @@ class SyscallExit(TraceEvent):
     retval: Optional[int] = None
 
     kind = "sys_exit"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"name": self.name, "syscall": self.syscall, "retval": self.retval}
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -354,9 +321,6 @@ class Header(FtraceEvent):
 
     kind = "header"
 
-    def _extra(self) -> Dict[str, Any]:
-        return {"text": self.text}
-
 
 @attrs.frozen(slots=True, kw_only=True)
 class LostEvents(FtraceEvent):
@@ -365,9 +329,6 @@ class LostEvents(FtraceEvent):
     count: int
 
     kind = "lost_events"
-
-    def _extra(self) -> Dict[str, Any]:
-        return {"count": self.count}
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -397,7 +358,7 @@ _GRAPH = re.compile(
     r"(?P<lead>[ \t]*)"
     r"(?:(?P<abstime>\d+\.\d+) +\| +)?"
     r"(?P<cpu>\d+)\)"
-    # NOTE: a funcgraph-proc task name that holds a space is not read as one.
+    # NOTE: a funcgraph-proc task name that contains a space is not read as one.
     r"(?: +(?P<task>[^\s\[\]]+)-(?P<pid>\d+) +\|)?"
     r"(?P<gap> *)"
     r"(?:"

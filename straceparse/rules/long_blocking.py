@@ -6,7 +6,7 @@ a function_graph call tree whose outermost syscall function
 ``do_epoll_wait``, ``do_nanosleep``, ``futex_wait``, ...) took ``min_ms`` or
 more, and a ``sys_enter_*``/``sys_exit_*`` tracepoint pair of one task that
 far apart.  When the syscall's own timeout is in the trace (the ``poll``
-and ``epoll_wait`` entry events print it), the finding says whether the call
+and ``epoll_wait`` entry events print it), the finding states whether the call
 waited the whole timeout: the Exim case, ``__x64_sys_poll`` closing at
 ``@ 204435.1 us`` after a 200 ms poll that nothing ended early.
 """
@@ -170,6 +170,7 @@ class LongBlockingSyscall(Rule):
         duration = event.time - enter.time
         if duration * 1000.0 < self.min_ms:
             return []
+
         timeout_ms = _timeout_ms(enter)
         outcome, whole = _outcome(duration, timeout_ms, event.retval)
         message = "%s by %s blocked for %.3f ms; %s" % (
