@@ -146,3 +146,19 @@ def test_cli_top_without_graph_fails(capsys):
     path = CORPUS / "07-kernel-doc-function-tracer.ftrace"
     assert main(["top", str(path)]) == 2
     assert capsys.readouterr().err == "straceparse: %s: no function_graph call with a duration found\n" % path
+
+
+def test_scan_open_file_detects_ftrace():
+    with open(POLL, encoding="utf-8") as handle:
+        report = scan(handle)
+    assert [finding.rule for finding in report.findings] == ["long-blocking-syscall"]
+    assert report.findings[0].file == str(POLL)
+
+
+def test_read_events_unknown_format_message():
+    from straceparse.errors import InputError
+    from straceparse.scanner import read_events
+
+    with pytest.raises(InputError) as caught:
+        read_events(POLL, "perf")
+    assert str(caught.value) == "unknown input format 'perf'; expected one of: auto, strace, ftrace"
