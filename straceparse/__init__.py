@@ -13,18 +13,22 @@ or run the rules::
 
 __version__ = "0.1.0"
 
+from .calltree import CallNode, call_tree, function_totals
 from .errors import InputError, ParseError, StraceparseError
 from .events import Event, Exit, Message, Signal, Syscall, Unparsed
+from .ftrace import FtraceEvent, detect_format, parse_ftrace
 from .grammar import parse_arguments
 from .parser import parse, parse_file, parse_lines
 from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
 from .scanner import ScanReport, scan
 
 __all__ = [
+    "CallNode",
     "Event",
     "Evidence",
     "Exit",
     "Finding",
+    "FtraceEvent",
     "InputError",
     "Message",
     "ParseError",
@@ -36,7 +40,11 @@ __all__ = [
     "StraceparseError",
     "Syscall",
     "Unparsed",
+    "call_tree",
+    "detect_format",
+    "function_totals",
     "parse",
+    "parse_ftrace",
     "parse_arguments",
     "parse_file",
     "parse_lines",

@@ -15,12 +15,13 @@ from typing import List, Optional, Sequence
 from . import __version__
 from .diff import diff_events
 from .errors import StraceparseError
+from .calltree import call_tree, function_totals
 from .parser import parse
 from .redact import redact_report
 from .report import FORMATS, render
 from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
 from .rules.config import merge_settings
-from .scanner import scan
+from .scanner import INPUT_FORMATS, scan
 
 __all__ = ["main"]
 
@@ -38,14 +39,14 @@ class _ArgumentParser(argparse.ArgumentParser):
 def _build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="straceparse",
-        description="Parse strace logs into typed events and find the latency faults in them.",
+        description="Parse strace and ftrace logs into typed events and find the latency faults in them.",
     )
     parser.add_argument("--version", action="version", version="straceparse " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     scan_parser = commands.add_parser("scan", help="run the rules over traces and print the findings")
-    scan_parser.add_argument("files", nargs="+", metavar="FILE", help="strace log to read; - reads standard input")
+    scan_parser.add_argument("files", nargs="+", metavar="FILE", help="strace or ftrace log to read; - reads standard input")
     scan_parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     scan_parser.add_argument(
         "--rule", action="append", default=[], metavar="ID", help="run only this rule (repeatable)"
@@ -58,6 +59,16 @@ def _build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="RULE.OPTION=VALUE",
         help="set a rule option, e.g. poll-timeout-before-close.min_ms=50 (repeatable; wins over pyproject.toml)",
+    )
+    scan_parser.add_argument(
+        "--input-format", choices=INPUT_FORMATS, default="auto",
+        help="read every FILE as strace or ftrace text (default: auto, decided per file from its first lines)",
+    )
+
+    top_parser = commands.add_parser("top", help="list the kernel functions that took the most time in an ftrace file")
+    top_parser.add_argument("file", metavar="FILE", help="function_graph trace to read; - reads standard input")
+    top_parser.add_argument(
+        "-n", "--count", type=int, default=20, metavar="N", help="how many functions to list (default: 20)"
     )
 
     _add_output_options(scan_parser)
@@ -150,7 +161,13 @@ def _run_scan(options: argparse.Namespace) -> int:
     select = options.rule or (list(config.select) if config else [])
     ignore = list(config.ignore if config else ()) + options.ignore
     settings = merge_settings(config.settings if config else {}, parse_set(options.set))
-    report = scan(*options.files, select=select or None, ignore=ignore, settings=settings)
+    report = scan(
+        *options.files,
+        select=select or None,
+        ignore=ignore,
+        settings=settings,
+        input_format=options.input_format,
+    )
     _write(report, options)
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
@@ -175,7 +192,21 @@ def _run_rules(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "diff": _run_diff, "rules": _run_rules}
+def _run_top(options: argparse.Namespace) -> int:
+    totals = function_totals(call_tree(options.file))
+    if not totals:
+        sys.stderr.write("straceparse: %s: no function_graph call with a duration found\n" % options.file)
+        return EXIT_ERROR
+    sys.stdout.write("%12s %12s %12s %7s  %s\n" % ("total ms", "self ms", "max ms", "calls", "function"))
+    for total in totals[: max(options.count, 0)]:
+        sys.stdout.write(
+            "%12.3f %12.3f %12.3f %7d  %s\n"
+            % (total.total * 1000.0, total.self_total * 1000.0, total.max * 1000.0, total.calls, total.func)
+        )
+    return EXIT_CLEAN
+
+
+_COMMANDS = {"scan": _run_scan, "diff": _run_diff, "rules": _run_rules, "top": _run_top}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,14 +10,62 @@ rules from Python::
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+import io
+import itertools
+import os
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 import attrs
 
-from .parser import Source, parse
+from .errors import InputError
+from .events import Event
+from .ftrace import detect_format, parse_ftrace
+from .parser import Source, open_trace, parse, read_lines
 from .rules import RULES, Finding, Rule, Scan, select_rules
 
-__all__ = ["ScanReport", "scan"]
+__all__ = ["ScanReport", "scan", "read_events", "INPUT_FORMATS"]
+
+#: What ``input_format`` accepts: ``auto`` decides per source from its first lines.
+INPUT_FORMATS = ("auto", "strace", "ftrace")
+
+_DETECT_LINES = 50  # lines read to tell ftrace from strace
+
+_PARSERS = {"strace": parse, "ftrace": parse_ftrace}
+
+
+def read_events(source: Source, input_format: str = "auto") -> Iterator[Event]:
+    """Parse one source as strace or ftrace; ``auto`` picks by content with :func:`detect_format`.
+
+    Raises :class:`InputError` for an unknown ``input_format``.
+    """
+    if input_format not in INPUT_FORMATS:
+        raise InputError(
+            "unknown input format %r; expected one of: %s" % (input_format, ", ".join(INPUT_FORMATS))
+        )
+    if input_format != "auto":
+        return _PARSERS[input_format](source)
+    if isinstance(source, str) and ("\n" in source or "\r" in source):
+        return _PARSERS[detect_format(source.splitlines()[:_DETECT_LINES])](source)
+    if isinstance(source, (str, os.PathLike)) and str(source) != "-":
+        handle = open_trace(source)
+        try:
+            first = list(itertools.islice(read_lines(handle), _DETECT_LINES))
+        except (OSError, EOFError) as error:
+            raise InputError("%s: cannot read trace: %s" % (source, error)) from None
+        finally:
+            handle.close()
+        return _PARSERS[detect_format(first)](source)
+    # A stream read once (standard input, an open file, lines): keep the lines
+    # read for detection and put them back in front of the rest.
+    name = "<stdin>" if isinstance(source, str) else getattr(source, "name", None)
+    if isinstance(source, str):
+        source = io.TextIOWrapper(open_trace("-"), encoding="utf-8", errors="surrogateescape")
+    lines = read_lines(source)
+    first = list(itertools.islice(lines, _DETECT_LINES))
+    rest = itertools.chain(first, lines)
+    parser = _PARSERS[detect_format(first)]
+    return parser(rest, file=name) if name else parser(rest)
+
 
 
 @attrs.frozen(slots=True)
@@ -51,12 +99,14 @@ def scan(
     select: Optional[Sequence[str]] = None,
     ignore: Sequence[str] = (),
     settings: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    input_format: str = "auto",
 ) -> ScanReport:
     """Scan each source (a path, ``-``, an open file or lines) and return the findings.
 
     Each source is its own trace: rule state does not carry from one to the
     next.  Pass ready ``rules``, or pick registered ones with ``select``,
-    ``ignore`` and per-rule ``settings``.
+    ``ignore`` and per-rule ``settings``.  ``input_format`` is ``auto``
+    (strace or ftrace, decided per source), ``strace`` or ``ftrace``.
     """
     findings: List[Finding] = []
     events = unparsed = 0
@@ -69,7 +119,7 @@ def scan(
             chosen = [type(rule)(**{name: getattr(rule, name) for name in rule.options}) for rule in rules]
         rule_ids = [rule.id for rule in chosen]
         run = Scan(chosen)
-        findings.extend(run.run(parse(source)))
+        findings.extend(run.run(read_events(source, input_format)))
         events += run.events
         unparsed += run.unparsed
         files.append(_name(source))

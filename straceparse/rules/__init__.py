@@ -15,7 +15,7 @@ from .engine import (
     select_rules,
 )
 from .config import Config, ConfigError, load_config, load_entry_point_rules, load_rules_module, parse_set
-from . import dns_timeout, error_storm, idle_gap, poll_timeout, repeated_timeout, slow_syscall  # noqa: F401  (register)
+from . import dns_timeout, error_storm, idle_gap, long_blocking, poll_timeout, repeated_timeout, slow_syscall  # noqa: F401  (register)
 
 __all__ = [
     "RULES",

@@ -61,7 +61,8 @@ class Finding:
     that number came from: ``duration`` (``-T``), ``timestamps`` (the
     difference of two stamps), or ``timeout`` (the call's own timeout, a floor
     used when the log has no usable clock).  ``lines`` are 1-based line
-    numbers in ``file``; ``evidence`` holds those lines' text.
+    numbers in ``file``; ``evidence`` holds those lines' text.  ``cpu`` is
+    set by rules that read ftrace, whose lines name the CPU.
     """
 
     rule: str
@@ -74,6 +75,7 @@ class Finding:
     fd: Optional[int] = None
     timeout_ms: Optional[float] = None
     cost_source: str = ""
+    cpu: Optional[int] = None
     details: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     severity: str = ""
     trace_share: Optional[float] = None
@@ -85,6 +87,7 @@ class Finding:
             "rule": self.rule,
             "file": self.file,
             "pid": self.pid,
+            "cpu": self.cpu,
             "fd": self.fd,
             "timeout_ms": self.timeout_ms,
             "cost_seconds": round(self.cost_seconds, 6),
