@@ -19,6 +19,7 @@ from .grammar import parse_arguments
 from .parser import parse, parse_file, parse_lines
 from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
 from .scanner import ScanReport, scan
+from .traceset import TraceSet, trace_set
 
 __all__ = [
     "Event",
@@ -35,6 +36,7 @@ __all__ = [
     "Signal",
     "StraceparseError",
     "Syscall",
+    "TraceSet",
     "Unparsed",
     "parse",
     "parse_arguments",
@@ -43,4 +45,5 @@ __all__ = [
     "register",
     "scan",
     "select_rules",
+    "trace_set",
 ]

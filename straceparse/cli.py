@@ -39,7 +39,13 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     scan_parser = commands.add_parser("scan", help="run the rules over traces and print the findings")
-    scan_parser.add_argument("files", nargs="+", metavar="FILE", help="strace log to read; - reads standard input")
+    scan_parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="strace log to read; - reads standard input; a directory or several PREFIX.PID files "
+        "of strace -ff are read as one trace",
+    )
     scan_parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     scan_parser.add_argument(
         "--rule", action="append", default=[], metavar="ID", help="run only this rule (repeatable)"
