@@ -19,6 +19,7 @@ from .grammar import parse_arguments
 from .parser import parse, parse_file, parse_lines
 from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
 from .scanner import ScanReport, scan
+from .summary import SummaryRow, SummaryTable, compare_summaries, read_summaries
 from .traceset import TraceSet, trace_set
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "ScanReport",
     "Signal",
     "StraceparseError",
+    "SummaryRow",
+    "SummaryTable",
     "Syscall",
     "TraceSet",
     "Unparsed",
@@ -44,6 +47,8 @@ __all__ = [
     "parse_lines",
     "register",
     "scan",
+    "compare_summaries",
+    "read_summaries",
     "select_rules",
     "trace_set",
 ]
