@@ -1,8 +1,8 @@
 """Measure lines per second and peak RSS of straceparse and of other strace parsers.
 
 Each measurement runs in its own child process.  The child times only its
-work (imports and grammar loading are done before the clock starts) and
-prints one JSON line; the parent reads the child's peak RSS from
+work, because imports and grammar loading happen before the clock starts,
+and prints one JSON line.  The parent reads the child's peak RSS from
 ``os.wait4``.  The other parsers (PyPI strace-parser, stracetools,
 strace-process-tree) run in their own virtual environment, so they never
 become project dependencies::
@@ -75,7 +75,7 @@ def work_typed(path: str):
 
 
 def work_events(path: str):
-    """The envelope split alone: every event, no argument parsing, no rules."""
+    """Read every event with the envelope split alone: no argument parsing, no rules."""
     from straceparse import parse_file
 
     start = time.perf_counter()
@@ -152,7 +152,7 @@ def measure(name: str, path: pathlib.Path, python: str) -> dict:
     """Run one worker in a child process; return its report plus peak RSS in MB."""
     command = [python, str(pathlib.Path(__file__).resolve()), "--worker", name, str(path)]
     # stderr goes to a file, so a chatty child cannot fill a pipe while the
-    # parent reads stdout; communicate() would reap the child and lose its rusage.
+    # parent reads stdout.  communicate() would reap the child and lose its rusage.
     with tempfile.TemporaryFile() as error_file:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=error_file)
         output = child.stdout.read()
