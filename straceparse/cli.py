@@ -11,10 +11,11 @@ import sys
 from typing import List, Optional, Sequence
 
 from . import __version__
-from .errors import StraceparseError
+from .errors import InputError, StraceparseError
 from .report import FORMATS
 from .rules import RULES
 from .scanner import scan
+from .summary import SummaryTable, compare_summaries, format_comparison, read_summaries
 
 __all__ = ["main"]
 
@@ -53,6 +54,12 @@ def _build_parser() -> argparse.ArgumentParser:
     scan_parser.add_argument("--ignore", action="append", default=[], metavar="ID", help="skip this rule (repeatable)")
 
     commands.add_parser("rules", help="list the rules")
+
+    summary_parser = commands.add_parser(
+        "summary", help="compare the strace -c/-C summary tables of two files, syscall by syscall"
+    )
+    summary_parser.add_argument("before", metavar="BEFORE", help="file with a summary table (strace -c or -C output)")
+    summary_parser.add_argument("after", metavar="AFTER", help="file with the summary table to compare it with")
     return parser
 
 
@@ -68,7 +75,20 @@ def _run_rules(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "rules": _run_rules}
+def _last_table(path: str) -> SummaryTable:
+    tables = read_summaries(path)
+    if not tables:
+        raise InputError("%s: no strace summary table found (a header like '%% time     seconds ...')" % path)
+    return tables[-1]
+
+
+def _run_summary(options: argparse.Namespace) -> int:
+    changes = compare_summaries(_last_table(options.before), _last_table(options.after))
+    sys.stdout.write(format_comparison(changes))
+    return EXIT_CLEAN
+
+
+_COMMANDS = {"scan": _run_scan, "rules": _run_rules, "summary": _run_summary}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -31,6 +31,7 @@ __all__ = [
     "SummaryTableReader",
     "read_summaries",
     "compare_summaries",
+    "format_comparison",
 ]
 
 # Header words, as strace prints them, and the SummaryRow field each fills:
@@ -316,7 +317,7 @@ def _tables(lines: Iterable[str], file: str) -> Iterator[SummaryTable]:
 
 @attrs.frozen(slots=True, kw_only=True)
 class SummaryChange:
-    """How one syscall's row differs between two summaries.
+    """The difference between one syscall's rows in two summaries.
 
     ``before``/``after`` are None when the syscall is missing from that
     table.  The deltas are ``after - before``, with a missing row read as
@@ -364,3 +365,30 @@ def _delta(before: SummaryTable, after: SummaryTable, first, second, column: str
     new = getattr(second, column) if second is not None else 0
     difference = new - old
     return round(difference, 6) if isinstance(difference, float) else difference
+
+
+def format_comparison(changes: Iterable[SummaryChange]) -> str:
+    """Render changes as an aligned text table: calls and seconds before, after, and the change."""
+    layout = "%-20s %12s %12s %9s %14s %14s %12s"
+    out = [layout % ("syscall", "calls before", "calls after", "change", "seconds before", "seconds after", "change")]
+    for change in changes:
+        out.append(
+            layout
+            % (
+                change.syscall,
+                _shown(change.before, "calls"),
+                _shown(change.after, "calls"),
+                "" if change.calls_delta is None else "%+d" % change.calls_delta,
+                _shown(change.before, "seconds"),
+                _shown(change.after, "seconds"),
+                "" if change.seconds_delta is None else "%+.6f" % change.seconds_delta,
+            )
+        )
+    return "\n".join(out) + "\n"
+
+
+def _shown(row: Optional[SummaryRow], column: str) -> str:
+    value = getattr(row, column) if row is not None else None
+    if value is None:
+        return "-"
+    return "%.6f" % value if isinstance(value, float) else str(value)

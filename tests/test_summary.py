@@ -2,6 +2,8 @@
 
 import pytest
 
+from straceparse import cli
+
 from straceparse.parser import read_lines
 from straceparse.summary import SummaryRow, SummaryTableReader, compare_summaries, read_summaries
 
@@ -124,8 +126,8 @@ def test_reader_consumes_only_table():
     tables = []
     with path.open("rb") as handle:
         for number, raw in enumerate(read_lines(handle), 1):
-            taken, table = reader.feed(number, raw)
-            if taken:
+            is_table_line, table = reader.feed(number, raw)
+            if is_table_line:
                 consumed.append(number)
             if table is not None:
                 tables.append(table)
@@ -143,7 +145,7 @@ def test_reader_closes_on_other_line():
     ]
     reader = SummaryTableReader()
     results = [reader.feed(number, raw) for number, raw in enumerate(lines, 1)]
-    assert [taken for taken, _ in results] == [True, True, True, False]
+    assert [consumed for consumed, _ in results] == [True, True, True, False]
     table = results[3][1]
     assert table.lines == (1, 2, 3)
     assert table.total is None
@@ -211,3 +213,23 @@ def test_compare_one_sided_syscall():
     assert changes["wait4"].calls_delta == 35
     assert changes["clone3"].after is None
     assert changes["clone3"].calls_delta == -11
+
+
+def test_cli_summary_compares_tables(capsys):
+    status = cli.main(["summary", str(SUMMARY / "exim-c-f.txt"), str(SUMMARY / "exim-c-w-f.txt")])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == cli.EXIT_CLEAN
+    assert lines[0].split() == [
+        "syscall", "calls", "before", "calls", "after", "change", "seconds", "before", "seconds", "after", "change",
+    ]
+    assert lines[1].split() == ["poll", "22", "22", "+0", "0.000138", "5.586000", "+5.585862"]
+    assert len(lines) == 66
+
+
+def test_cli_summary_without_table(capsys):
+    trace = str(CAPTURES / "exim" / "traces" / "exim-f-tt-T-yy.strace")
+    status = cli.main(["summary", trace, str(SUMMARY / "exim-c-f.txt")])
+    assert status == cli.EXIT_ERROR
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s: no strace summary table found (a header like '%% time     seconds ...')\n" % trace
+    )
