@@ -21,6 +21,8 @@ from .grammar import parse_arguments
 from .parser import parse, parse_file, parse_lines
 from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
 from .scanner import ScanReport, scan
+from .summary import SummaryRow, SummaryTable, compare_summaries, read_summaries
+from .traceset import TraceSet, trace_set
 
 __all__ = [
     "CallNode",
@@ -38,7 +40,10 @@ __all__ = [
     "ScanReport",
     "Signal",
     "StraceparseError",
+    "SummaryRow",
+    "SummaryTable",
     "Syscall",
+    "TraceSet",
     "Unparsed",
     "call_tree",
     "detect_format",
@@ -50,5 +55,8 @@ __all__ = [
     "parse_lines",
     "register",
     "scan",
+    "compare_summaries",
+    "read_summaries",
     "select_rules",
+    "trace_set",
 ]

@@ -13,15 +13,16 @@ import sys
 from typing import List, Optional, Sequence
 
 from . import __version__
-from .diff import diff_events
-from .errors import StraceparseError
 from .calltree import call_tree, function_totals
+from .diff import diff_events
+from .errors import InputError, StraceparseError
 from .parser import parse
 from .redact import redact_report
 from .report import FORMATS, render
 from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
 from .rules.config import merge_settings
 from .scanner import INPUT_FORMATS, scan
+from .summary import SummaryTable, compare_summaries, format_comparison, read_summaries
 
 __all__ = ["main"]
 
@@ -46,7 +47,13 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     scan_parser = commands.add_parser("scan", help="run the rules over traces and print the findings")
-    scan_parser.add_argument("files", nargs="+", metavar="FILE", help="strace or ftrace log to read; - reads standard input")
+    scan_parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="strace or ftrace log to read; - reads standard input; a directory or several PREFIX.PID files "
+        "of strace -ff are read as one trace",
+    )
     scan_parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
     scan_parser.add_argument(
         "--rule", action="append", default=[], metavar="ID", help="run only this rule (repeatable)"
@@ -99,6 +106,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     rules_parser = commands.add_parser("rules", help="list the rules and their options")
     _add_rule_options(rules_parser)
+
+    summary_parser = commands.add_parser(
+        "summary", help="compare the strace -c/-C summary tables of two files, syscall by syscall"
+    )
+    summary_parser.add_argument("before", metavar="BEFORE", help="file with a summary table (strace -c or -C output)")
+    summary_parser.add_argument("after", metavar="AFTER", help="file with the summary table to compare it with")
     return parser
 
 
@@ -206,7 +219,20 @@ def _run_top(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "diff": _run_diff, "rules": _run_rules, "top": _run_top}
+def _last_table(path: str) -> SummaryTable:
+    tables = read_summaries(path)
+    if not tables:
+        raise InputError("%s: no strace summary table found (a header like '%% time     seconds ...')" % path)
+    return tables[-1]
+
+
+def _run_summary(options: argparse.Namespace) -> int:
+    changes = compare_summaries(_last_table(options.before), _last_table(options.after))
+    sys.stdout.write(format_comparison(changes))
+    return EXIT_CLEAN
+
+
+_COMMANDS = {"scan": _run_scan, "diff": _run_diff, "rules": _run_rules, "summary": _run_summary, "top": _run_top}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -22,6 +22,7 @@ from .events import Event
 from .ftrace import detect_format, parse_ftrace
 from .parser import Source, open_trace, parse, read_lines
 from .rules import RULES, Finding, Rule, Scan, select_rules
+from .traceset import TraceSet, group_sources
 
 __all__ = ["ScanReport", "scan", "read_events", "INPUT_FORMATS"]
 
@@ -104,25 +105,31 @@ def scan(
     """Scan each source (a path, ``-``, an open file or lines) and return the findings.
 
     Each source is its own trace: rule state does not carry from one to the
-    next.  Pass ready ``rules``, or pick registered ones with ``select``,
-    ``ignore`` and per-rule ``settings``.  ``input_format`` is ``auto``
-    (strace or ftrace, decided per source), ``strace`` or ``ftrace``.
+    next.  A directory, or several ``PREFIX.PID`` files of ``strace -ff``, is
+    read as one trace (see :mod:`straceparse.traceset`).  Pass ready
+    ``rules``, or pick registered ones with ``select``, ``ignore`` and
+    per-rule ``settings``.  ``input_format`` is ``auto`` (strace or ftrace,
+    decided per source), ``strace`` or ``ftrace``.
     """
     findings: List[Finding] = []
     events = unparsed = 0
     files = []
     rule_ids: List[str] = []
-    for source in sources:
+    for source in group_sources(sources):
         chosen = list(rules) if rules is not None else select_rules(select, ignore, settings)
         if rules is not None:
             # Fresh instances, so one trace's state never leaks into the next.
             chosen = [type(rule)(**{name: getattr(rule, name) for name in rule.options}) for rule in rules]
         rule_ids = [rule.id for rule in chosen]
         run = Scan(chosen)
-        findings.extend(run.run(read_events(source, input_format)))
+        if isinstance(source, TraceSet):
+            findings.extend(run.run(source.events()))
+            files.extend(source.paths)
+        else:
+            findings.extend(run.run(read_events(source, input_format)))
+            files.append(_name(source))
         events += run.events
         unparsed += run.unparsed
-        files.append(_name(source))
     per_rule: Dict[str, Dict[str, Any]] = {rule_id: {"findings": 0, "cost_seconds": 0.0} for rule_id in rule_ids}
     for finding in findings:
         total = per_rule.setdefault(finding.rule, {"findings": 0, "cost_seconds": 0.0})
