@@ -7,11 +7,13 @@ Exit status, like a linter: 0 when there are no findings, 1 when there are,
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import List, Optional, Sequence
 
 from . import __version__
 from .errors import StraceparseError
+from .parser import parse
 from .report import FORMATS
 from .rules import RULES
 from .scanner import scan
@@ -46,6 +48,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     scan_parser.add_argument("--ignore", action="append", default=[], metavar="ID", help="skip this rule (repeatable)")
 
+    parse_parser = commands.add_parser(
+        "parse", help="print the events of a trace as JSON lines, one object per event or unparsed line"
+    )
+    parse_parser.add_argument("file", metavar="FILE", help="strace log to read; - reads standard input")
+
     commands.add_parser("rules", help="list the rules")
     return parser
 
@@ -56,13 +63,21 @@ def _run_scan(options: argparse.Namespace) -> int:
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
 
+def _run_parse(options: argparse.Namespace) -> int:
+    write = sys.stdout.write
+    for event in parse(options.file):
+        write(json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8"))
+        write("\n")
+    return EXIT_CLEAN
+
+
 def _run_rules(options: argparse.Namespace) -> int:
     for rule_id in sorted(RULES):
         sys.stdout.write("%s\t%s\n" % (rule_id, RULES[rule_id].summary))
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "rules": _run_rules}
+_COMMANDS = {"scan": _run_scan, "parse": _run_parse, "rules": _run_rules}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

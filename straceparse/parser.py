@@ -13,7 +13,7 @@ exception escapes for bad input.
 Strategy: each line's envelope (pid, timestamp, syscall name, argument text,
 return value, ``-T`` duration) is split with one regex and string methods,
 which is an order of magnitude faster than the grammar.  The argument text is
-parsed by the grammar only when someone asks for ``Syscall.args``.  A line
+parsed by the grammar only on the first access to ``Syscall.args``.  A line
 the split does not recognise goes through the grammar's ``line`` rule, which
 either explains why it is bad or shows that the split has a gap.  A line cut
 short (by program output, an attach message, a debug line or a wrap) is
@@ -96,15 +96,16 @@ _SUMMARY_LINE = re.compile(
     r" *\d+\.\d\d +\d+\.\d{6} +\d+ +\d+ +(?:\d+ +)?\w+\Z|\w+ +\d+ +(?:\d+ +)?\d+\.\d\d +\d+\.\d{6} )"
 )
 _QUOTED_PRINTABLE = "=3D"
-# How strace goes on with a line it was cut off from: ", child_tidptr=...) = 14166",
-# ") = 3", " <unfinished ...>", " => {parent_tid=[24405]}, 88) = 24405".
+# The starts of a line that continues a call strace was cut off from:
+# ", child_tidptr=...) = 14166", ") = 3", " <unfinished ...>", " => {parent_tid=[24405]}, 88) = 24405".
 _CONTINUATIONS = "),"
 _CONTINUATION_WORDS = ("<unfinished ...>", "=> ")
 # A call that prints what the traced program writes: only after one of these
 # may lines of program output come between the call's start and its end.
 _PRINTS = re.compile(r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*(?:write|writev|pwrite64|pwritev2?)\([12][<,]")
-_MAX_NOISE = 64
-_MAX_SHAPES = 4096  # cached prefix shapes and layouts; garbage input cannot grow the caches past this  # program-output lines allowed between a call's start and its continuation
+_FOLLOWERS = ("> ", "| ")  # how -k frame and hexdump lines start, after their indentation
+_MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
+_MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
 
 def _clock_seconds(text: str) -> float:
@@ -205,7 +206,7 @@ class _Open:
 
 
 class _Line:
-    """What the envelope split found on one line, passed to the event builders."""
+    """The envelope fields of one line, passed to the event builders."""
 
     __slots__ = (
         "pid", "explicit", "comm", "inferred", "timestamp", "kind", "time", "ip", "nr", "shape", "end", "lines", "raw",
@@ -263,8 +264,12 @@ class StraceParser:
         if not raw or raw.isspace():
             return
         self.lines += 1
-        if raw[:1] == " " and self._attach(number, raw):
-            return
+        if raw[:1] == " " and raw.lstrip()[:2] in _FOLLOWERS:
+            if self._attach(number, raw):
+                return
+            if _FRAME.match(raw) or _DUMP.match(raw):
+                yield from self._emit([self._unparsed(number, raw, "orphan-frame", "no call before this line")])
+                return
         held = self._held
         if (
             held is not None
@@ -275,14 +280,17 @@ class StraceParser:
             and self._rewrap(held, number, raw)
         ):
             return
-        events = self._line(number, raw)
+        yield from self._emit(self._line(number, raw))
+
+    def _emit(self, events: List[Event]) -> List[Event]:
+        """Return the held event and all of ``events`` but the last, which is held for frames that may follow."""
         if not events:
-            return
+            return events
         held = self._held
+        self._held = events.pop()
         if held is not None:
-            yield held
-        yield from events[:-1]
-        self._held = events[-1]
+            events.insert(0, held)
+        return events
 
     def finish(self) -> Iterator[Event]:
         """Flush what is still open when the log ends: calls that never resumed, an unfinished line."""
@@ -305,15 +313,21 @@ class StraceParser:
         cut = raw.find(_GLUED_MESSAGE)
         if cut > 0:
             return self._glued_message(number, raw, cut)
+        if "] WIF" in raw:
+            debug = _DEBUG_GLUE.search(raw)
+            if debug is not None and debug.start() > 0:
+                # strace -d printed a wait status into the call's line; the call ends on a later line.
+                self._open = _Open(number, raw[: debug.start()], raw, raw[debug.start() :])
+                return []
         events = self._parse(number, raw, (number,), (raw,), ())
         if events is None:
             return self._rejected(number, raw)
         return events
 
     def _glued_message(self, number: int, raw: str, cut: int) -> List[Event]:
-        # strace printed "Process N attached" in the middle of a call's line;
-        # the call goes on at the start of the next line, so the call owns this
-        # line and the message is an event of its own that cites it as `inside`.
+        # strace printed "Process N attached" in the middle of a call's line,
+        # and the call goes on at the start of the next line.  The call owns
+        # this line, and the message is an event of its own that cites it as `inside`.
         message = self._parse_message(number, raw[cut:])
         self._open = _Open(number, raw[:cut], raw, raw[cut:], message)
         return [message] if message is not None else []
@@ -483,7 +497,12 @@ class StraceParser:
         """
         indent, pid_pad, bracket_pid, _, pid_text, _, pid_gap, stamp, delta_pad, delta, stamp_gap = match.groups()[:11]
         ip, ip_gap, nr, nr_gap = match.group("ip", "ip_gap", "nr", "nr_gap")
-        pid_form = "bracket" if bracket_pid is not None else "bare" if pid_text is not None else ""
+        if bracket_pid is not None:
+            pid_form = "bracket"
+        elif pid_text is not None:
+            pid_form = "bare"
+        else:
+            pid_form = ""
         stamp_text = stamp
         if pid_form == "bare" and stamp is None and int(pid_text) > _PID_MAX:
             # "1796412345 write(..." under -ttt with precision:s: a stamp, not a pid
