@@ -14,7 +14,8 @@ or run the rules::
 __version__ = "0.1.0"
 
 from .errors import InputError, ParseError, StraceparseError
-from .events import Event, Exit, Message, Signal, Syscall, Unparsed
+from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed
+from .values import FdTarget
 from .grammar import parse_arguments
 from .parser import parse, parse_file, parse_lines
 from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
@@ -24,6 +25,7 @@ __all__ = [
     "Event",
     "Evidence",
     "Exit",
+    "FdTarget",
     "Finding",
     "InputError",
     "Message",
@@ -33,6 +35,7 @@ __all__ = [
     "Scan",
     "ScanReport",
     "Signal",
+    "StackFrame",
     "StraceparseError",
     "Syscall",
     "Unparsed",

@@ -234,6 +234,7 @@ class StraceParser:
         self._open: Optional[_Open] = None
         self._layouts: Dict[tuple, LineLayout] = {}
         self._shapes: Dict[tuple, tuple] = {}
+        self._names: set = set()  # syscall names seen, so the name check is a set lookup
         self._live: set = set()  # pids that printed and have not exited, in a -f log
         self._prefixed = False  # a line carried a pid: this is a -f log
         self.lines = 0
@@ -454,35 +455,31 @@ class StraceParser:
         shape = self._shapes.get(match.regs)
         if shape is None:
             shape = self._shape(match)
-        pid_form, stamp_form, _, _ = shape
+        pid_form, stamp_form, has_pointers, _ = shape
+        groups = match.groups()
         line = _Line()
         line.shape = shape
         line.end = match.end()
-        line.comm = None
-        pid_text = None
-        if pid_form:
-            groups = match.groups()
-            if pid_form == "bracket":
-                pid_text, line.comm = groups[2], groups[3]
-            else:
-                pid_text, line.comm = groups[4], groups[5]
-        line.explicit = pid_text is not None
         line.inferred = False
-        if pid_text is not None:
-            line.pid = int(pid_text)
-        elif self._prefixed and len(self._live) == 1:
-            # strace -f stops printing the pid when one process is left.
-            line.pid = next(iter(self._live))
-            line.inferred = True
+        if pid_form == "bracket":
+            line.pid, line.comm, line.explicit = int(groups[2]), groups[3], True
+        elif pid_form:
+            line.pid, line.comm, line.explicit = int(groups[4]), groups[5], True
         else:
-            line.pid = self.default_pid
+            line.comm, line.explicit = None, False
+            if self._prefixed and len(self._live) == 1:
+                # strace -f stops printing the pid when one process is left.
+                line.pid = next(iter(self._live))
+                line.inferred = True
+            else:
+                line.pid = self.default_pid
         if stamp_form:
-            stamp = match.group("stamp") or match.group("pid")  # an integer epoch stamp took the pid's place
-            line.timestamp, line.kind, line.time = self._stamp(stamp, match.group("delta"))
+            # An integer epoch stamp alone matched as a pid: _shape saw that it is too large for one.
+            line.timestamp, line.kind, line.time = self._stamp(groups[7] or groups[4], groups[9])
         else:
             line.timestamp = line.kind = line.time = None
-        if shape[2]:
-            ip, nr = match.group("ip", "nr")
+        if has_pointers:
+            ip, nr = groups[11], groups[13]
             line.ip = int(ip, 16) if ip is not None and ip[0] != "?" else None
             line.nr = int(nr) if nr is not None else None
         else:
@@ -535,6 +532,10 @@ class StraceParser:
         if len(self._shapes) < _MAX_SHAPES:
             self._shapes[match.regs] = shape
         return shape
+
+    def _remember(self, name: str) -> None:
+        if len(self._names) < _MAX_SHAPES:
+            self._names.add(name)
 
     def _layout(self, line: _Line, eq_gap: int = 1, duration_digits: int = -1, unavailable: bool = False) -> LineLayout:
         key = (line.shape, eq_gap, duration_digits, unavailable)
@@ -650,8 +651,10 @@ class StraceParser:
         if open_paren <= 0:
             return None
         name = body[:open_paren]
-        if not _NAME.match(name):
-            return None
+        if name not in self._names:
+            if not _NAME.match(name):
+                return None
+            self._remember(name)
         pid = line.pid
         if body.endswith(_UNFINISHED):
             replaced = self._starts.get(pid)
@@ -699,8 +702,10 @@ class StraceParser:
         if end < 0:
             return None
         name = body[5:end]
-        if not _NAME.match(name):
-            return None
+        if name not in self._names:
+            if not _NAME.match(name):
+                return None
+            self._remember(name)
         tail = body[end + 9 :]
         finished = True
         marker = tail.find("<unfinished ...>")
