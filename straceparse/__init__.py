@@ -15,8 +15,9 @@ __version__ = "0.1.0"
 
 from .calltree import CallNode, call_tree, function_totals
 from .errors import InputError, ParseError, StraceparseError
-from .events import Event, Exit, Message, Signal, Syscall, Unparsed
+from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed
 from .ftrace import FtraceEvent, detect_format, parse_ftrace
+from .values import FdTarget
 from .grammar import parse_arguments
 from .parser import parse, parse_file, parse_lines
 from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
@@ -29,6 +30,7 @@ __all__ = [
     "Event",
     "Evidence",
     "Exit",
+    "FdTarget",
     "Finding",
     "FtraceEvent",
     "InputError",
@@ -39,6 +41,7 @@ __all__ = [
     "Scan",
     "ScanReport",
     "Signal",
+    "StackFrame",
     "StraceparseError",
     "SummaryRow",
     "SummaryTable",

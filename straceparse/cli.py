@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import sys
 from typing import List, Optional, Sequence
@@ -21,7 +22,7 @@ from .redact import redact_report
 from .report import FORMATS, render
 from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
 from .rules.config import merge_settings
-from .scanner import INPUT_FORMATS, scan
+from .scanner import INPUT_FORMATS, events_of, scan
 from .summary import SummaryTable, compare_summaries, format_comparison, read_summaries
 
 __all__ = ["main"]
@@ -112,6 +113,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     summary_parser.add_argument("before", metavar="BEFORE", help="file with a summary table (strace -c or -C output)")
     summary_parser.add_argument("after", metavar="AFTER", help="file with the summary table to compare it with")
+
+    parse_parser = commands.add_parser(
+        "parse", help="print the events of a trace as JSON lines, one object per event or unparsed line"
+    )
+    parse_parser.add_argument(
+        "files", nargs="+", metavar="FILE",
+        help="strace or ftrace log to read; - reads standard input; a directory or several PREFIX.PID files "
+        "of strace -ff are read as one trace",
+    )
+    parse_parser.add_argument(
+        "--input-format", choices=INPUT_FORMATS, default="auto",
+        help="read every FILE as strace or ftrace text (default: auto, decided per file from its first lines)",
+    )
     return parser
 
 
@@ -193,6 +207,14 @@ def _run_diff(options: argparse.Namespace) -> int:
     return EXIT_FINDINGS if report.changes else EXIT_CLEAN
 
 
+def _run_parse(options: argparse.Namespace) -> int:
+    write = sys.stdout.write
+    for event in events_of(options.files, options.input_format):
+        write(json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8"))
+        write("\n")
+    return EXIT_CLEAN
+
+
 def _run_rules(options: argparse.Namespace) -> int:
     _load_rules(options)
     for rule_id in sorted(RULES):
@@ -232,7 +254,14 @@ def _run_summary(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_COMMANDS = {"scan": _run_scan, "diff": _run_diff, "rules": _run_rules, "summary": _run_summary, "top": _run_top}
+_COMMANDS = {
+    "scan": _run_scan,
+    "parse": _run_parse,
+    "diff": _run_diff,
+    "rules": _run_rules,
+    "summary": _run_summary,
+    "top": _run_top,
+}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,16 +10,20 @@ for ``-r`` deltas, seconds since the first midnight for ``-t``/``-tt``, the
 epoch for ``-ttt``).
 
 A syscall's arguments stay text until they are asked for: ``args`` parses them
-with the grammar on first access and keeps the result.
+with the grammar on first access and keeps the result.  ``to_dict()`` gives
+each event as JSON-ready data and ``render()`` rebuilds its lines from its
+fields and its :class:`~straceparse.layout.LineLayout`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import attrs
 
 from .errors import ParseError
+from .layout import LineLayout, render_event
+from .values import FdTarget, parse_decoration, to_json
 
 __all__ = [
     "Event",
@@ -28,7 +32,9 @@ __all__ = [
     "Exit",
     "Message",
     "Unparsed",
+    "StackFrame",
     "TIMESTAMP_KINDS",
+    "UNPARSED_REASONS",
 ]
 
 #: How a line's timestamp was printed: ``relative`` (``-r``, seconds since the
@@ -36,24 +42,90 @@ __all__ = [
 TIMESTAMP_KINDS = ("relative", "clock", "epoch")
 
 
+@attrs.frozen(slots=True)
+class StackFrame:
+    """One ``-k`` stack frame: `` > /usr/lib/libc.so.6(poll+0x10) [0xfc230]``.
+
+    ``function`` and ``offset`` are None when strace printed ``()``;
+    ``source`` is the ``file:line`` that ``-kk`` with debug info adds.
+    ``indent`` is the whitespace before ``>``.
+    """
+
+    module: str
+    function: Optional[str]
+    offset: Optional[int]
+    address: int
+    source: Optional[str] = None
+    indent: str = " "
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the frame as JSON-ready data."""
+        return {
+            "module": self.module,
+            "function": self.function,
+            "offset": self.offset,
+            "address": self.address,
+            "source": self.source,
+        }
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Event:
-    """Fields every event has; see the module docstring."""
+    """Fields every event has; see the module docstring.
+
+    ``comm`` is the process name ``-Y`` printed after the pid.
+    ``pid_inferred`` is set when the line had no pid and the parser took the
+    only live process of a ``-f`` log as its pid.  ``layout`` holds one
+    :class:`~straceparse.layout.LineLayout` per logical line, and ``cuts``
+    records where noise split a logical line into physical ones (line index,
+    position, the glued text, and the space a wrap replaced, if any).
+    """
 
     pid: Optional[int] = None
+    comm: Optional[str] = None
+    pid_inferred: bool = False
     timestamp: Optional[float] = None
     timestamp_kind: Optional[str] = None
     time: Optional[float] = None
+    ip: Optional[int] = None
     lines: Tuple[int, ...] = ()
     raw: Tuple[str, ...] = ()
     file: str = "<string>"
+    layout: Tuple[LineLayout, ...] = attrs.field(default=(), eq=False, repr=False)
+    cuts: Tuple[Tuple[int, int, str, str], ...] = attrs.field(default=(), eq=False, repr=False)
+
+    kind = "event"
 
     @property
     def line(self) -> int:
         """The first line number the event came from."""
         return self.lines[0] if self.lines else 0
 
-    kind = "event"
+    def render(self) -> List[str]:
+        """Rebuild the lines this event came from out of its fields (see :mod:`straceparse.layout`)."""
+        return render_event(self)
+
+    def _common_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {
+            "kind": self.kind,
+            "file": self.file,
+            "lines": list(self.lines),
+            "pid": self.pid,
+        }
+        if self.pid_inferred:
+            out["pid_inferred"] = True
+        if self.comm is not None:
+            out["comm"] = self.comm
+        out["timestamp"] = self.timestamp
+        out["timestamp_kind"] = self.timestamp_kind
+        out["time"] = self.time
+        if self.ip is not None:
+            out["ip"] = self.ip
+        return out
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the event as JSON-ready data: ``kind``, ``file``, ``lines``, ``pid``, timestamps, and its own fields."""
+        return self._common_dict()
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -64,8 +136,13 @@ class Syscall(Event):
     error (``ENOENT``, ``ERESTARTSYS``) or None; ``retval_text`` is everything
     after ``=`` except the ``-T`` duration.  ``started`` is False for a
     resumed half whose start the log does not hold, ``finished`` is False for
-    an unfinished half that never resumed (the process died or the log ends).
-    ``end_time`` is the log-clock time of the resumed line, when there was one.
+    an unfinished half that never resumed (the process died or the log ends)
+    and for a resumed half that is itself unfinished.  ``end_time`` and
+    ``end_timestamp`` belong to the resumed line, when there was one, and
+    ``split`` is where the unfinished half's argument text ends in
+    ``args_text``.  ``syscall_number`` is what ``-n`` printed, ``stack`` the
+    ``-k`` frames and ``dump`` the bytes of an ``-e read=``/``-e write=``
+    hexdump that followed the call.
     """
 
     syscall: str
@@ -74,9 +151,14 @@ class Syscall(Event):
     errno: Optional[str] = None
     retval_text: str = ""
     duration: Optional[float] = None
+    end_timestamp: Optional[float] = None
     end_time: Optional[float] = None
     started: bool = True
     finished: bool = True
+    split: Optional[int] = None
+    syscall_number: Optional[int] = None
+    stack: Tuple[StackFrame, ...] = ()
+    dump: Optional[bytes] = None
     _args: Any = attrs.field(default=None, eq=False, repr=False, alias="_args")
 
     kind = "syscall"
@@ -133,6 +215,45 @@ class Syscall(Event):
         """True when the call returned an error (``-1 EAGAIN``, ``? ERESTARTSYS``)."""
         return self.errno is not None
 
+    @property
+    def retval_target(self) -> Optional[FdTarget]:
+        """What a returned fd refers to, from an ``-y``/``-yy`` decoration (``= 8<TCP:[...]>``)."""
+        head = self.retval_text.partition(" ")[0]
+        start = head.find("<")
+        if start < 0:
+            return None
+        deleted = head.endswith(">(deleted)")
+        end = len(head) - len("(deleted)") if deleted else len(head)
+        return parse_decoration(head[start + 1 : end - 1], deleted)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the call as JSON-ready data; ``args`` is null and ``args_error`` set when they do not parse."""
+        out = self._common_dict()
+        out["syscall"] = self.syscall
+        if self.syscall_number is not None:
+            out["syscall_number"] = self.syscall_number
+        try:
+            out["args"] = [to_json(value) for value in self.args]
+        except ParseError as error:
+            out["args"] = None
+            out["args_error"] = error.reason
+        out["args_text"] = self.args_text
+        out["retval"] = self.retval
+        target = self.retval_target
+        if target is not None:
+            out["retval_fd"] = target.to_dict()
+        out["retval_text"] = self.retval_text
+        out["errno"] = self.errno
+        out["duration"] = self.duration
+        out["end_time"] = self.end_time
+        out["started"] = self.started
+        out["finished"] = self.finished
+        if self.stack:
+            out["stack"] = [frame.to_dict() for frame in self.stack]
+        if self.dump is not None:
+            out["dump_hex"] = self.dump.hex()
+        return out
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class Signal(Event):
@@ -154,44 +275,112 @@ class Signal(Event):
         values = parse_arguments(self.info_text)
         return values[0] if values else None
 
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the signal as JSON-ready data; ``info`` is null when the siginfo does not parse."""
+        out = self._common_dict()
+        out["signal"] = self.signal
+        out["stopped"] = self.stopped
+        try:
+            info = self.info
+        except ParseError:
+            info = None
+        out["info"] = to_json(info)
+        out["info_text"] = self.info_text
+        return out
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class Exit(Event):
-    """The end of a process: ``+++ exited with 0 +++`` or ``+++ killed by SIGKILL +++``."""
+    """The end of a process: ``+++ exited with 0 +++`` or ``+++ killed by SIGKILL +++``.
+
+    ``stack`` holds the ``-k`` frames strace prints after the exit line: the
+    stack of the process's last call (``exit_group``), which never returns.
+    """
 
     status: Optional[int] = None
     signal: Optional[str] = None
     core_dumped: bool = False
+    stack: Tuple[StackFrame, ...] = ()
 
     kind = "exit"
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the exit as JSON-ready data."""
+        out = self._common_dict()
+        out["status"] = self.status
+        out["signal"] = self.signal
+        out["core_dumped"] = self.core_dumped
+        if self.stack:
+            out["stack"] = [frame.to_dict() for frame in self.stack]
+        return out
 
 
 @attrs.frozen(slots=True, kw_only=True)
 class Message(Event):
     """A line strace wrote about itself: ``strace: Process 14166 attached``.
 
-    ``action`` is ``attached`` or ``detached`` when the message says so, and
-    ``target`` the pid it names; other messages keep only ``text``.
+    ``action`` is ``attached`` or ``detached`` when the message says so,
+    ``target`` the pid it names and ``threads`` the count of ``attached with
+    N threads``; other messages keep only ``text``.  A message strace printed
+    in the middle of another call's line has no ``lines`` of its own (that
+    call owns the line) and ``inside`` names the line it was printed in.
     """
 
     text: str
     action: Optional[str] = None
     target: Optional[int] = None
     threads: Optional[int] = None
+    inside: Optional[int] = None
 
     kind = "message"
+
+    @property
+    def line(self) -> int:
+        """The first line number the message came from, or the line it was printed inside."""
+        return self.lines[0] if self.lines else (self.inside or 0)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the message as JSON-ready data."""
+        out = self._common_dict()
+        out.update(text=self.text, action=self.action, target=self.target, threads=self.threads)
+        if self.inside is not None:
+            out["inside"] = self.inside
+        return out
+
+
+#: Why a line did not parse: each class, and what it means.  ``docs/limits.md``
+#: lists the same classes as known limits.
+UNPARSED_REASONS = {
+    "not-strace": "the line is not strace output (a shell prompt, prose, another tool's output)",
+    "program-output": "output of the traced program printed between a call's start and its end",
+    "syntax": "the line looks like strace output but the grammar rejects it at `column`",
+    "incomplete": "a call's line was cut or wrapped and no continuation was found",
+    "summary-table": "a row of an strace -c/-C summary table",
+    "debug": "an strace -d debug line",
+    "quoted-printable": "a line mangled by quoted-printable mail encoding (=3D for =)",
+    "orphan-frame": "a -k stack frame or hexdump line with no call before it",
+}
 
 
 @attrs.frozen(slots=True, kw_only=True)
 class Unparsed(Event):
-    """A line the parser could not read, with the reason and where it failed.
+    """A line the parser could not read, with the reason class and where it failed.
 
-    ``column`` is 1-based within the line; ``expected`` lists what the grammar
-    would have accepted there.
+    ``reason`` is a key of :data:`UNPARSED_REASONS`; ``detail`` says more in
+    words.  ``column`` is 1-based within the line; ``expected`` lists what
+    the grammar would have accepted there.
     """
 
     reason: str
+    detail: str = ""
     column: Optional[int] = None
     expected: Tuple[str, ...] = ()
 
     kind = "unparsed"
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the unparsed line as JSON-ready data, its text included."""
+        out = self._common_dict()
+        out.update(reason=self.reason, detail=self.detail, column=self.column, expected=list(self.expected))
+        out["text"] = list(self.raw)
+        return out

@@ -3,16 +3,22 @@
 In: lines of ``strace`` output (a path, a file object, or any iterable of
 lines).  Out: an iterator of :mod:`straceparse.events` objects, one per line
 or per merged ``<unfinished ...>``/``<... resumed>`` pair, in the order the
-calls ended.  Memory stays flat: the parser keeps only the unfinished call of
-each pid.  Bad lines become :class:`~straceparse.events.Unparsed` events and
-parsing goes on; no exception escapes for bad input.
+calls ended.  Every non-blank line lands in the ``lines`` of exactly one
+event.  Memory stays flat: the parser keeps the unfinished call of each pid,
+the last event (so ``-k`` frames and hexdumps that follow it can be added)
+and at most one line waiting for its continuation.  Bad lines become
+:class:`~straceparse.events.Unparsed` events and parsing goes on; no
+exception escapes for bad input.
 
 Strategy: each line's envelope (pid, timestamp, syscall name, argument text,
 return value, ``-T`` duration) is split with one regex and string methods,
 which is an order of magnitude faster than the grammar.  The argument text is
-parsed by the grammar only when someone asks for ``Syscall.args``.  A line
+parsed by the grammar only on the first access to ``Syscall.args``.  A line
 the split does not recognise goes through the grammar's ``line`` rule, which
-either explains why it is bad or shows that the split has a gap.
+either explains why it is bad or shows that the split has a gap.  A line cut
+short (by program output, an attach message, a debug line or a wrap) is
+joined with its continuation only when the joined arguments parse with the
+grammar, so a bad line never takes a good neighbour with it.
 """
 
 from __future__ import annotations
@@ -27,8 +33,11 @@ import re
 import sys
 from typing import IO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
+import attrs
+
 from .errors import InputError, ParseError
-from .events import Event, Exit, Message, Signal, Syscall, Unparsed
+from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed
+from .layout import LineLayout, render_dump
 
 __all__ = ["parse", "parse_file", "parse_lines", "open_trace", "read_lines"]
 
@@ -36,12 +45,22 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- the envelope
 
-# "[pid 14166] " or "14166 " (strace -f), then "0.000605 " (-r, -ttt),
-# "19:25:08.539948 " (-t, -tt), optionally followed by "(+ 0.000123) ".
+# Everything before the event on a line, each part optional, in strace's order:
+#   indentation (pasted logs), the pid ("[pid  5173] " to stderr, "14166 " with
+#   -o, either with "<comm>" under -Y), the timestamp (-r and -ttt "0.000605",
+#   -t/-tt "19:25:08.539948", -t -r "19:25:08 (+ 0.000123)", integer seconds
+#   with precision:s), -i "[00007f52679d5b47] " and -n "[  0] ".
 _PREFIX = re.compile(
-    r" *(?:\[pid +(?P<bracket_pid>\d+)\] +|(?P<pid>\d+) +)?"
-    r"(?:(?P<stamp>\d+\.\d+|\d\d:\d\d:\d\d(?:\.\d+)?)(?: \(\+ *(?P<delta>\d+\.\d+)\))? +)?"
+    r"(?P<indent>[ \t]*)"
+    r"(?:\[pid(?P<pid_pad> +)(?P<bracket_pid>\d+)(?:<(?P<bracket_comm>[^<>\n]*)>)?\]"
+    r"|(?P<pid>\d+)(?:<(?P<comm>[^<>\n]*)>)?(?= ))?"
+    r"(?P<pid_gap> *)"
+    r"(?:(?P<stamp>\d+\.\d+|\d\d:\d\d:\d\d(?:\.\d+)?|\d+)"
+    r"(?: \(\+(?P<delta_pad> *)(?P<delta>\d+\.\d+)\))?(?P<stamp_gap> +))?"
+    r"(?:\[(?P<ip>[0-9a-f]{8,}|\?{8,})\](?P<ip_gap> +))?"
+    r"(?:\[(?P<nr> *\d+)\](?P<nr_gap> +))?"
 )
+_PID_MAX = 4194304  # PID_MAX_LIMIT on 64-bit Linux: a larger bare integer is a -ttt stamp
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ERRNO = re.compile(r"E[A-Z0-9_]+\Z")
 _DURATION = re.compile(r"\d+\.\d+\Z")
@@ -55,6 +74,38 @@ _GLUED_MESSAGE = "strace: Process "
 _UNFINISHED = " <unfinished ...>"
 _EPOCH_MIN = 100000000.0  # a -r delta is never this large; a -ttt stamp always is
 _DAY = 86400.0
+_FORKS = frozenset(("clone", "clone3", "fork", "vfork"))
+
+# -k:   > /usr/lib/x86_64-linux-gnu/libc.so.6(poll+0x10) [0xfc230]
+# -kk:  > /usr/lib64/libc.so.6(exit+0x1d) [0x402ed] /usr/src/debug/glibc/stdlib/exit.c:141
+_FRAME = re.compile(
+    r"(?P<indent>[ \t]*)> (?P<module>[^(]*)\((?P<function>.*?)(?:\+0x(?P<offset>[0-9a-f]+))?\)"
+    r" \[0x(?P<address>[0-9a-f]+)\](?: (?P<source>.+))?\Z"
+)
+# -e read=3:  | 00000  7f 45 4c 46 02 01 01 03  00 00 00 00 00 00 00 00  .ELF............ |
+_DUMP = re.compile(r" \| (?P<offset>[0-9a-f]{5,}) (?P<hex>(?: +[0-9a-f]{2}){1,16}) ")
+# strace -d:  [wait(0x057f) = 23] WIFSTOPPED,sig=SIGTRAP, glued onto a call's line or alone
+_DEBUG_GLUE = re.compile(r" \[wait\(0x[0-9a-f]+\) = \d+\] \S+\Z")
+_DEBUG_LINE = re.compile(
+    r"(?: \[wait\(0x[0-9a-f]+\) = \d+\] |new tcb for pid |pid \d+ has TCB_|ignored SIG\w+ on pid |"
+    r"not a syscall entry |PTRACE_\w+ doesn't work)"
+)
+# strace -c:  % time     seconds  usecs/call     calls    errors syscall
+_SUMMARY_LINE = re.compile(
+    r"(?:% time +seconds|-{6} -{11}|syscall +calls +errors|-{16,} -{8,}|"
+    r" *\d+\.\d\d +\d+\.\d{6} +\d+ +\d+ +(?:\d+ +)?\w+\Z|\w+ +\d+ +(?:\d+ +)?\d+\.\d\d +\d+\.\d{6} )"
+)
+_QUOTED_PRINTABLE = "=3D"
+# The starts of a line that continues a call strace was cut off from:
+# ", child_tidptr=...) = 14166", ") = 3", " <unfinished ...>", " => {parent_tid=[24405]}, 88) = 24405".
+_CONTINUATIONS = "),"
+_CONTINUATION_WORDS = ("<unfinished ...>", "=> ")
+# A call that prints what the traced program writes: only after one of these
+# may lines of program output come between the call's start and its end.
+_PRINTS = re.compile(r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*(?:write|writev|pwrite64|pwritev2?)\([12][<,]")
+_FOLLOWERS = ("> ", "| ")  # how -k frame and hexdump lines start, after their indentation
+_MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
+_MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
 
 def _clock_seconds(text: str) -> float:
@@ -78,26 +129,40 @@ def split_retval(text: str) -> Tuple[Optional[int], Optional[str], str, Optional
     None); ``0 (Timeout) <0.200306>`` gives (0, None, "0 (Timeout)", 0.200306);
     ``8<TCP:[...]>`` gives (8, None, the text, None); ``?`` gives a None retval.
     """
+    return _split_result(text)[:4]
+
+
+def _split_result(text: str) -> Tuple[Optional[int], Optional[str], str, Optional[float], int, bool]:
+    """Return :func:`split_retval`'s four values, the duration's digits (-1 if none) and whether it was ``<unavailable>``."""
     duration = None
-    if text.endswith(">"):
+    digits = -1
+    unavailable = False
+    if text[-1:] == ">":
         start = text.rfind(" <")
         if start >= 0:
             inner = text[start + 2 : -1]
             if _DURATION.match(inner):
                 duration = float(inner)
+                digits = len(inner) - inner.find(".") - 1
                 text = text[:start]
             elif inner == "unavailable":
+                unavailable = True
                 text = text[:start]
     head, _, rest = text.partition(" ")
     decoration = head.find("<")
     number = head if decoration < 0 else head[:decoration]
     retval = None if number == "?" else _parse_int(number)
     errno = None
-    if rest:
+    if rest and rest[0] == "E":
         word = rest.partition(" ")[0]
         if _ERRNO.match(word):
             errno = word
-    return retval, errno, text, duration
+    return retval, errno, text, duration, digits, unavailable
+
+
+def _fraction_digits(text: str) -> int:
+    dot = text.find(".")
+    return 0 if dot < 0 else len(text) - dot - 1
 
 
 # ---------------------------------------------------------------- the parser
@@ -106,24 +171,56 @@ def split_retval(text: str) -> Tuple[Optional[int], Optional[str], str, Optional
 class _Start:
     """The first half of a call split by ``<unfinished ...>``, waiting for its end."""
 
-    __slots__ = ("syscall", "args_text", "line", "raw", "timestamp", "kind", "time")
+    __slots__ = ("syscall", "args_text", "lines", "raw", "timestamp", "kind", "time", "layout", "cuts", "number")
 
-    def __init__(self, syscall, args_text, line, raw, timestamp, kind, time):
+    def __init__(self, syscall, args_text, lines, raw, timestamp, kind, time, layout, cuts, number):
         self.syscall = syscall
         self.args_text = args_text
-        self.line = line
+        self.lines = lines
         self.raw = raw
         self.timestamp = timestamp
         self.kind = kind
         self.time = time
+        self.layout = layout
+        self.cuts = cuts
+        self.number = number
+
+
+class _Open:
+    """A call's line that stopped before its end, waiting for the line that continues it.
+
+    ``head`` is the text so far, ``glued`` what was printed into it and cut
+    off (program output, an attach message, a debug line), ``noise`` how many
+    lines of program output came since.
+    """
+
+    __slots__ = ("number", "head", "raw", "glued", "noise", "message")
+
+    def __init__(self, number, head, raw, glued="", message=None):
+        self.number = number
+        self.head = head
+        self.raw = raw
+        self.glued = glued
+        self.noise = 0
+        self.message = message
+
+
+class _Line:
+    """The envelope fields of one line, passed to the event builders."""
+
+    __slots__ = (
+        "pid", "explicit", "comm", "inferred", "timestamp", "kind", "time", "ip", "nr", "shape", "end", "lines", "raw",
+        "cuts",
+    )
 
 
 class StraceParser:
     """Turns strace lines into events, one line at a time.
 
     Feed lines with :meth:`feed` (each yields zero or more events) and call
-    :meth:`finish` at the end to flush calls that never resumed.  One parser
-    reads one log: ``-r`` sums and midnight wraps are kept per parser.
+    :meth:`finish` at the end to flush what is still open.  One parser reads
+    one log: ``-r`` sums, midnight wraps and the set of live pids are kept
+    per parser.
     """
 
     def __init__(self, file: str = "<string>", pid: Optional[int] = None) -> None:
@@ -133,62 +230,378 @@ class StraceParser:
         self._clock = 0.0  # running sum of -r deltas
         self._day = 0.0  # days added to -t/-tt stamps after midnight wraps
         self._last_clock: Optional[float] = None
-        self._glued: Optional[Tuple[int, str]] = None  # a line cut by an attach message
+        self._held: Optional[Event] = None  # the last event, open to -k frames and hexdumps
+        self._open: Optional[_Open] = None
+        self._layouts: Dict[tuple, LineLayout] = {}
+        self._shapes: Dict[tuple, tuple] = {}
+        self._names: set = set()  # syscall names seen, so the name check is a set lookup
+        self._live: set = set()  # pids that printed and have not exited, in a -f log
+        self._prefixed = False  # a line carried a pid: this is a -f log
         self.lines = 0
         self.unparsed = 0
 
     # -- timestamps
 
     def _stamp(self, text: str, delta: Optional[str]) -> Tuple[float, str, float]:
+        """Read a timestamp; the clock state it moves is kept only when its line parses (see :meth:`_learn`)."""
         if text[2:3] == ":":
             seconds = _clock_seconds(text)
-            if self._last_clock is not None and seconds + self._day < self._last_clock - _DAY / 2:
-                self._day += _DAY
-            time = seconds + self._day
-            self._last_clock = time
+            day = self._day
+            if self._last_clock is not None and seconds + day < self._last_clock - _DAY / 2:
+                day += _DAY
+            time = seconds + day
             if delta is not None:
                 return float(delta), "relative", time
             return seconds, "clock", time
         value = float(text)
         if value >= _EPOCH_MIN:
             return value, "epoch", value
-        self._clock += value
-        return value, "relative", self._clock
+        return value, "relative", self._clock + value
 
     # -- lines
 
     def feed(self, number: int, raw: str) -> Iterator[Event]:
         """Parse one line (``number`` is 1-based, ``raw`` has no line end)."""
-        if not raw.strip():
+        if not raw or raw.isspace():
             return
         self.lines += 1
-        if self._glued is not None:
-            glued_number, head = self._glued
-            self._glued = None
-            joined = head + raw
-            events = list(self._parse(number, joined, (glued_number, number), (head, raw)))
-            if not any(isinstance(event, Unparsed) for event in events):
-                yield from events
+        if raw[:1] == " " and raw.lstrip()[:2] in _FOLLOWERS:
+            if self._attach(number, raw):
                 return
-            yield self._unparsed(glued_number, head, "line cut by an attach message and not continued")
-        cut = raw.find(_GLUED_MESSAGE)
-        if cut > 0:
-            # strace printed "Process N attached" in the middle of the parent's
-            # clone line; the line goes on at the start of the next line.
-            self._glued = (number, raw[:cut])
-            yield from self._parse(number, raw[cut:], (number,), (raw,))
+            if _FRAME.match(raw) or _DUMP.match(raw):
+                yield from self._emit([self._unparsed(number, raw, "orphan-frame", "no call before this line")])
+                return
+        held = self._held
+        if (
+            held is not None
+            and held.kind == "syscall"
+            and held.retval_text[-1:] != ")"
+            and "(" in held.retval_text
+            and self._open is None
+            and self._rewrap(held, number, raw)
+        ):
             return
-        yield from self._parse(number, raw, (number,), (raw,))
+        yield from self._emit(self._line(number, raw))
+
+    def _emit(self, events: List[Event]) -> List[Event]:
+        """Return the held event and all of ``events`` but the last, which is held for frames that may follow."""
+        if not events:
+            return events
+        held = self._held
+        self._held = events.pop()
+        if held is not None:
+            events.insert(0, held)
+        return events
 
     def finish(self) -> Iterator[Event]:
-        """Flush what is still open when the log ends: calls that never resumed."""
-        if self._glued is not None:
-            number, head = self._glued
-            self._glued = None
-            yield self._unparsed(number, head, "line cut by an attach message and not continued")
+        """Flush what is still open when the log ends: calls that never resumed, an unfinished line."""
+        events: List[Event] = []
+        if self._held is not None:
+            events.append(self._held)
+            self._held = None
+        if self._open is not None:
+            events.extend(self._close_open())
         starts, self._starts = self._starts, {}
         for pid, start in starts.items():
-            yield self._never_resumed(pid, start)
+            events.append(self._never_resumed(pid, start))
+        yield from events
+
+    def _line(self, number: int, raw: str) -> List[Event]:
+        """Return the events one line completes, in order."""
+        opened = self._open
+        if opened is not None:
+            return self._continue(opened, number, raw)
+        cut = raw.find(_GLUED_MESSAGE)
+        if cut > 0:
+            return self._glued_message(number, raw, cut)
+        if "] WIF" in raw:
+            debug = _DEBUG_GLUE.search(raw)
+            if debug is not None and debug.start() > 0:
+                # strace -d printed a wait status into the call's line; the call ends on a later line.
+                self._open = _Open(number, raw[: debug.start()], raw, raw[debug.start() :])
+                return []
+        events = self._parse(number, raw, (number,), (raw,), ())
+        if events is None:
+            return self._rejected(number, raw)
+        return events
+
+    def _glued_message(self, number: int, raw: str, cut: int) -> List[Event]:
+        # strace printed "Process N attached" in the middle of a call's line,
+        # and the call goes on at the start of the next line.  The call owns
+        # this line, and the message is an event of its own that cites it as `inside`.
+        message = self._parse_message(number, raw[cut:])
+        self._open = _Open(number, raw[:cut], raw, raw[cut:], message)
+        return [message] if message is not None else []
+
+    def _parse_message(self, number: int, text: str) -> Optional[Message]:
+        line = self._envelope(text)
+        if line is None:
+            return None
+        body = text[line.end :]
+        line.lines, line.raw, line.cuts = (), (), ()
+        message = self._message(line, body)
+        return attrs.evolve(message, inside=number) if message is not None else None
+
+    def _attach(self, number: int, raw: str) -> bool:
+        """Add a ``-k`` frame or a hexdump line to the last event; return False when ``raw`` is neither."""
+        held = self._held
+        if held is None or self._open is not None:
+            return False
+        stripped = raw.lstrip()
+        if stripped[:2] == "> " and isinstance(held, (Syscall, Exit)):
+            match = _FRAME.match(raw)
+            if match is None:
+                return False
+            offset = match.group("offset")
+            function = match.group("function")
+            frame = StackFrame(
+                match.group("module"),
+                function if function or offset else None,
+                int(offset, 16) if offset else None,
+                int(match.group("address"), 16),
+                match.group("source"),
+                match.group("indent"),
+            )
+            self._held = attrs.evolve(
+                held, stack=held.stack + (frame,), lines=held.lines + (number,), raw=held.raw + (raw,)
+            )
+            return True
+        if stripped[:2] == "| " and isinstance(held, Syscall) and not held.stack:
+            match = _DUMP.match(raw)
+            if match is None:
+                return False
+            data = bytes(int(byte, 16) for byte in match.group("hex").split())
+            dump = held.dump or b""
+            if int(match.group("offset"), 16) != len(dump) or render_dump(dump + data)[-1] != raw:
+                return False
+            self._held = attrs.evolve(held, dump=dump + data, lines=held.lines + (number,), raw=held.raw + (raw,))
+            return True
+        return False
+
+    # -- continuations
+
+    def _rewrap(self, held: Syscall, number: int, raw: str) -> bool:
+        """Join ``raw`` onto the last call when a wrap cut its errno text: ``(Resource`` / ``temporarily unavailable)``."""
+        text = held.retval_text
+        if text.count("(") <= text.count(")"):
+            return False
+        if len(held.raw) != 1 or held.duration is not None or held.stack or held.dump is not None:
+            return False
+        if _PREFIX.match(raw).end() > 0 or "(" in raw:
+            return False
+        after = held.retval_text + " " + raw
+        retval, errno, retval_text, duration, digits, unavailable = _split_result(after)
+        if retval_text.count("(") != retval_text.count(")"):
+            return False
+        layout = held.layout[0]
+        self._held = attrs.evolve(
+            held,
+            retval_text=retval_text,
+            duration=duration,
+            lines=held.lines + (number,),
+            raw=held.raw + (raw,),
+            layout=(attrs.evolve(layout, duration_digits=digits, unavailable=unavailable),),
+            cuts=((0, len(held.raw[0]), "", " "),),
+        )
+        return True
+
+    def _continue(self, opened: _Open, number: int, raw: str) -> List[Event]:
+        """Handle a line while a call's line waits for its continuation."""
+        if raw[:1] in _CONTINUATIONS or raw.lstrip().startswith(_CONTINUATION_WORDS):
+            joined = self._join(opened, number, raw, "")
+            if joined is not None:
+                return joined
+        else:
+            own = self._parse(number, raw, (number,), (raw,), ())
+            if own is not None:
+                return self._close_open() + own
+            if opened.noise == 0 and not opened.glued:
+                joined = self._join(opened, number, raw, " ")
+                if joined is not None:
+                    return joined
+            if own is None and opened.noise < _MAX_NOISE and _PRINTS.match(opened.head) and _noise_reason(raw) is None:
+                opened.noise += 1
+                return [self._unparsed(number, raw, "program-output", "printed while line %d waited for its end" % opened.number)]
+        events = self._close_open()
+        rest = self._parse(number, raw, (number,), (raw,), ())
+        return events + (rest if rest is not None else self._rejected(number, raw))
+
+    def _join(self, opened: _Open, number: int, raw: str, joiner: str) -> Optional[List[Event]]:
+        head, glued = opened.head, opened.glued
+        if not glued and opened.message is None:
+            head, glued = _strip_glued(head, raw)
+        text = head + joiner + raw
+        cut = (0, len(head), glued, joiner)
+        # A join is undone when its arguments do not parse, so the state it changed is restored.
+        saved = (dict(self._starts), set(self._live), self._prefixed, self._clock, self._day, self._last_clock)
+        events = self._parse(opened.number, text, (opened.number, number), (opened.raw, raw), (cut,))
+        if events is None or not _arguments_parse(events, self._starts.get(self._envelope(text).pid)):
+            self._starts, self._live, self._prefixed, self._clock, self._day, self._last_clock = saved
+            return None
+        self._open = None
+        return events
+
+    def _close_open(self) -> List[Event]:
+        opened, self._open = self._open, None
+        if opened is None:
+            return []
+        return [self._unparsed(opened.number, opened.raw, "incomplete", "the line stops before the call's end and no line continues it")]
+
+    # -- one logical line
+
+    def _envelope(self, raw: str) -> _Line:
+        """Split the prefix off ``raw``: pid, comm, timestamp, ``-i`` and ``-n`` fields, and the prefix's shape."""
+        match = _PREFIX.match(raw)
+        shape = self._shapes.get(match.regs)
+        if shape is None:
+            shape = self._shape(match)
+        pid_form, stamp_form, has_pointers, _ = shape
+        groups = match.groups()
+        line = _Line()
+        line.shape = shape
+        line.end = match.end()
+        line.inferred = False
+        if pid_form == "bracket":
+            line.pid, line.comm, line.explicit = int(groups[2]), groups[3], True
+        elif pid_form:
+            line.pid, line.comm, line.explicit = int(groups[4]), groups[5], True
+        else:
+            line.comm, line.explicit = None, False
+            if self._prefixed and len(self._live) == 1:
+                # strace -f stops printing the pid when one process is left.
+                line.pid = next(iter(self._live))
+                line.inferred = True
+            else:
+                line.pid = self.default_pid
+        if stamp_form:
+            # An integer epoch stamp alone matched as a pid: _shape saw that it is too large for one.
+            line.timestamp, line.kind, line.time = self._stamp(groups[7] or groups[4], groups[9])
+        else:
+            line.timestamp = line.kind = line.time = None
+        if has_pointers:
+            ip, nr = groups[11], groups[13]
+            line.ip = int(ip, 16) if ip is not None and ip[0] != "?" else None
+            line.nr = int(nr) if nr is not None else None
+        else:
+            line.ip = line.nr = None
+        return line
+
+    def _shape(self, match: "re.Match[str]") -> tuple:
+        """Describe a prefix shape not seen before: (pid form, stamp form, has -i/-n fields, layout key).
+
+        Lines of one log share a few shapes, keyed by the spans of the
+        prefix's groups, so this runs a handful of times per log.
+        """
+        indent, pid_pad, bracket_pid, _, pid_text, _, pid_gap, stamp, delta_pad, delta, stamp_gap = match.groups()[:11]
+        ip, ip_gap, nr, nr_gap = match.group("ip", "ip_gap", "nr", "nr_gap")
+        if bracket_pid is not None:
+            pid_form = "bracket"
+        elif pid_text is not None:
+            pid_form = "bare"
+        else:
+            pid_form = ""
+        stamp_text = stamp
+        if pid_form == "bare" and stamp is None and int(pid_text) > _PID_MAX:
+            # "1796412345 write(..." under -ttt with precision:s: a stamp, not a pid
+            pid_form, stamp_text, stamp_gap, pid_gap = "", pid_text, pid_gap, ""
+        stamp_form, stamp_digits, delta_digits = "", -1, -1
+        if stamp_text is not None:
+            stamp_digits = _fraction_digits(stamp_text)
+            if stamp_text[2:3] == ":":
+                stamp_form = "clock" if delta is None else "clock_delta"
+                if delta is not None:
+                    delta_digits = _fraction_digits(delta)
+            else:
+                stamp_form = "seconds"
+        key = (
+            indent,
+            pid_form,
+            len(pid_pad) if pid_pad else 0,
+            len(pid_gap),
+            stamp_form,
+            stamp_digits,
+            len(delta_pad) if delta_pad else 0,
+            delta_digits,
+            len(stamp_gap) if stamp_gap else 0,
+            len(ip) if ip else 0,
+            len(ip_gap) if ip_gap else 0,
+            len(nr) if nr else 0,
+            len(nr_gap) if nr_gap else 0,
+        )
+        shape = (pid_form, stamp_form, ip is not None or nr is not None, key)
+        if len(self._shapes) < _MAX_SHAPES:
+            self._shapes[match.regs] = shape
+        return shape
+
+    def _remember(self, name: str) -> None:
+        if len(self._names) < _MAX_SHAPES:
+            self._names.add(name)
+
+    def _layout(self, line: _Line, eq_gap: int = 1, duration_digits: int = -1, unavailable: bool = False) -> LineLayout:
+        key = (line.shape, eq_gap, duration_digits, unavailable)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = LineLayout(*line.shape[3], eq_gap, duration_digits, unavailable)
+            if len(self._layouts) < _MAX_SHAPES:
+                self._layouts[key] = layout
+        return layout
+
+    def _parse(self, number: int, raw: str, lines, raws, cuts) -> Optional[List[Event]]:
+        """Return the events of one logical line, or None when the fast split rejects it."""
+        line = self._envelope(raw)
+        line.lines, line.raw, line.cuts = lines, raws, cuts
+        body = raw[line.end :]
+        first = body[:1]
+        if first == "<" and body.startswith("<... "):
+            return self._learn(line, self._resumed(line, body))
+        if first == "-" and body.startswith("--- "):
+            event = self._signal(line, body)
+        elif first == "+" and body.startswith("+++ "):
+            event = self._exit(line, body)
+            if event is not None:
+                self._learn(line, [event])
+                self._live.discard(event.pid)
+                return [event]
+        elif first == "s" and body.startswith("strace: "):
+            event = self._message(line, body)
+        else:
+            return self._learn(line, self._syscall(line, body))
+        return self._learn(line, [event] if event is not None else None)
+
+    def _learn(self, line: _Line, events: Optional[List[Event]]) -> Optional[List[Event]]:
+        """Keep the set of live pids that lets a line without a pid be given one."""
+        if events is None:
+            return None
+        kind = line.kind
+        if kind is not None:
+            if kind == "relative" and line.shape[1] == "seconds":
+                self._clock = line.time
+            elif kind != "epoch":
+                self._day = line.time - (line.time % _DAY)
+                self._last_clock = line.time
+        if line.explicit:
+            self._prefixed = True
+            self._live.add(line.pid)
+        return events
+
+    def _rejected(self, number: int, raw: str) -> List[Event]:
+        """Handle a line the fast split rejected: open it for a continuation, or explain it."""
+        reason = _noise_reason(raw)
+        if reason is not None:
+            return [self._unparsed(number, raw, reason, "")]
+        if self._may_continue(raw):
+            self._open = _Open(number, raw, raw)
+            return []
+        return [self._explain(number, raw)]
+
+    def _may_continue(self, raw: str) -> bool:
+        """True when ``raw`` is the start of a call whose end may be on a later line."""
+        match = _PREFIX.match(raw)
+        body = raw[match.end() :]
+        open_paren = body.find("(")
+        if open_paren <= 0 or not _NAME.match(body[:open_paren]):
+            return body.startswith("<... ") and " resumed>" in body
+        return " = " not in body[open_paren:] or body.count("(") > body.count(")")
 
     def _never_resumed(self, pid: Optional[int], start: _Start) -> Syscall:
         return Syscall(
@@ -196,217 +609,240 @@ class StraceParser:
             timestamp=start.timestamp,
             timestamp_kind=start.kind,
             time=start.time,
-            lines=(start.line,),
-            raw=(start.raw,),
+            lines=start.lines,
+            raw=start.raw,
             file=self.file,
+            layout=(start.layout,),
+            cuts=start.cuts,
             syscall=start.syscall,
+            syscall_number=start.number,
             args_text=start.args_text,
+            split=len(start.args_text),
             retval=None,
             retval_text="",
             finished=False,
         )
 
-    def _unparsed(self, number: int, raw: str, reason: str, column=None, expected=()) -> Unparsed:
+    def _unparsed(self, number: int, raw: str, reason: str, detail: str, column=None, expected=()) -> Unparsed:
         self.unparsed += 1
         return Unparsed(
-            lines=(number,), raw=(raw,), file=self.file, reason=reason, column=column, expected=tuple(expected)
+            lines=(number,), raw=(raw,), file=self.file, reason=reason, detail=detail, column=column, expected=tuple(expected)
         )
 
-    def _explain(self, number: int, raw: str, lines, raws) -> Unparsed:
+    def _explain(self, number: int, raw: str) -> Unparsed:
         from .grammar import parse_line_tree
 
         try:
             parse_line_tree(raw, file=self.file, line=number)
         except ParseError as error:
-            self.unparsed += 1
-            return Unparsed(
-                lines=lines,
-                raw=raws,
-                file=self.file,
-                reason=error.reason,
-                column=error.column,
-                expected=error.expected,
-            )
+            column = error.column
+            match = _PREFIX.match(raw)
+            body = raw[match.end() :]
+            open_paren = body.find("(")
+            looks_like_call = open_paren > 0 and _NAME.match(body[:open_paren]) is not None
+            reason = "syntax" if looks_like_call or body.startswith(("<... ", "--- ", "+++ ")) else "not-strace"
+            return self._unparsed(number, raw, reason, error.reason, column, error.expected)
         # The grammar accepts what the fast split rejected: a gap in the split.
         log.debug("%s:%d: grammar accepts a line the envelope split rejects", self.file, number)
-        self.unparsed += 1
-        return Unparsed(lines=lines, raw=raws, file=self.file, reason="line shape not supported by the fast reader")
+        return self._unparsed(number, raw, "syntax", "line shape not supported by the fast reader")
 
-    def _parse(self, number: int, raw: str, lines, raws) -> Iterator[Event]:
-        match = _PREFIX.match(raw)
-        pid_text = match.group("bracket_pid") or match.group("pid")
-        pid = int(pid_text) if pid_text is not None else self.default_pid
-        stamp = match.group("stamp")
-        if stamp is not None:
-            timestamp, kind, time = self._stamp(stamp, match.group("delta"))
-        else:
-            timestamp = kind = time = None
-        body = raw[match.end() :]
-        first = body[:1]
-
-        if first == "<" and body.startswith("<... "):
-            event = self._resumed(pid, body, timestamp, kind, time, lines, raws)
-        elif first == "-" and body.startswith("--- "):
-            event = self._signal(pid, body, timestamp, kind, time, lines, raws)
-        elif first == "+" and body.startswith("+++ "):
-            event = self._exit(pid, body, timestamp, kind, time, lines, raws)
-        elif first == "s" and body.startswith("strace: "):
-            event = self._message(pid, body, timestamp, kind, time, lines, raws)
-        else:
-            event = self._syscall(pid, body, timestamp, kind, time, lines, raws)
-        if event is None:
-            yield self._explain(number, raw, lines, raws)
-            return
-        if isinstance(event, tuple):
-            yield from event
-        else:
-            yield event
-
-    def _syscall(self, pid, body, timestamp, kind, time, lines, raws):
+    def _syscall(self, line: _Line, body: str) -> Optional[List[Event]]:
         open_paren = body.find("(")
         if open_paren <= 0:
             return None
         name = body[:open_paren]
-        if not _NAME.match(name):
-            return None
+        if name not in self._names:
+            if not _NAME.match(name):
+                return None
+            self._remember(name)
+        pid = line.pid
         if body.endswith(_UNFINISHED):
             replaced = self._starts.get(pid)
             self._starts[pid] = _Start(
-                name, body[open_paren + 1 : -len(_UNFINISHED)], lines[0], raws[0], timestamp, kind, time
+                name, body[open_paren + 1 : -len(_UNFINISHED)], line.lines, line.raw, line.timestamp, line.kind,
+                line.time, self._layout(line), line.cuts, line.nr,
             )
             if replaced is not None:
                 # A second start before the first resumed: the first never ended.
-                return (self._never_resumed(pid, replaced),)
-            return ()
+                return [self._never_resumed(pid, replaced)]
+            return []
         split = _split_call(body, open_paren + 1)
         if split is None:
             return None
-        args_text, after = split
-        retval, errno, retval_text, duration = split_retval(after)
-        return Syscall(
-            pid=pid,
-            timestamp=timestamp,
-            timestamp_kind=kind,
-            time=time,
-            lines=lines,
-            raw=raws,
-            file=self.file,
-            syscall=name,
-            args_text=args_text,
-            retval=retval,
-            errno=errno,
-            retval_text=retval_text,
-            duration=duration,
-        )
+        args_text, after, eq_gap = split
+        retval, errno, retval_text, duration, digits, unavailable = _split_result(after)
+        if name in _FORKS and retval is not None and retval > 0 and self._prefixed:
+            self._live.add(retval)
+        return [
+            Syscall(
+                pid=pid,
+                comm=line.comm,
+                pid_inferred=line.inferred,
+                timestamp=line.timestamp,
+                timestamp_kind=line.kind,
+                time=line.time,
+                ip=line.ip,
+                lines=line.lines,
+                raw=line.raw,
+                file=self.file,
+                layout=(self._layout(line, eq_gap, digits, unavailable),),
+                cuts=line.cuts,
+                syscall=name,
+                syscall_number=line.nr,
+                args_text=args_text,
+                retval=retval,
+                errno=errno,
+                retval_text=retval_text,
+                duration=duration,
+            )
+        ]
 
-    def _resumed(self, pid, body, timestamp, kind, time, lines, raws):
+    def _resumed(self, line: _Line, body: str) -> Optional[List[Event]]:
         end = body.find(" resumed>", 5)
         if end < 0:
             return None
         name = body[5:end]
+        if name not in self._names:
+            if not _NAME.match(name):
+                return None
+            self._remember(name)
         tail = body[end + 9 :]
         finished = True
-        if tail.lstrip().startswith("<unfinished ...>"):
+        marker = tail.find("<unfinished ...>")
+        if marker >= 0 and tail[:marker].strip() == "":
             # "<... wait4 resumed> <unfinished ...>) = ?": the process died in the call.
-            tail = tail.lstrip()[len("<unfinished ...>") :]
+            tail = tail[:marker] + tail[marker + len("<unfinished ...>") :]
             finished = False
         split = _split_call(tail, 0)
         if split is None:
             return None
-        tail_args, after = split
-        retval, errno, retval_text, duration = split_retval(after)
+        tail_args, after, eq_gap = split
+        retval, errno, retval_text, duration, digits, unavailable = _split_result(after)
+        pid = line.pid
+        layout = self._layout(line, eq_gap, digits, unavailable)
         start = self._starts.pop(pid, None)
-        before: Tuple[Event, ...] = ()
+        before: List[Event] = []
         if start is not None and start.syscall != name:
-            before = (self._never_resumed(pid, start),)
+            before = [self._never_resumed(pid, start)]
             start = None
+        if name in _FORKS and retval is not None and retval > 0 and self._prefixed:
+            self._live.add(retval)
+        common = dict(
+            pid=pid, comm=line.comm, pid_inferred=line.inferred, ip=line.ip, file=self.file, syscall=name,
+            retval=retval, errno=errno, retval_text=retval_text, duration=duration, end_time=line.time,
+            end_timestamp=line.timestamp, finished=finished,
+        )
         if start is None:
             event = Syscall(
-                pid=pid,
-                timestamp=timestamp,
-                timestamp_kind=kind,
-                time=time,
-                lines=lines,
-                raw=raws,
-                file=self.file,
-                syscall=name,
-                args_text=tail_args,
-                retval=retval,
-                errno=errno,
-                retval_text=retval_text,
-                duration=duration,
-                end_time=time,
-                started=False,
-                finished=finished,
+                timestamp=line.timestamp, timestamp_kind=line.kind, time=line.time, lines=line.lines, raw=line.raw,
+                layout=(layout,), cuts=line.cuts, args_text=tail_args, started=False, **common,
             )
         else:
+            cuts = start.cuts + tuple((1,) + cut[1:] for cut in line.cuts)
             event = Syscall(
-                pid=pid,
-                timestamp=start.timestamp,
-                timestamp_kind=start.kind,
-                time=start.time,
-                lines=(start.line,) + lines,
-                raw=(start.raw,) + raws,
-                file=self.file,
-                syscall=name,
-                args_text=_join_args(start.args_text, tail_args),
-                retval=retval,
-                errno=errno,
-                retval_text=retval_text,
-                duration=duration,
-                end_time=time,
-                finished=finished,
+                timestamp=start.timestamp, timestamp_kind=start.kind, time=start.time, lines=start.lines + line.lines,
+                raw=start.raw + line.raw, layout=(start.layout, layout), cuts=cuts, syscall_number=start.number,
+                args_text=start.args_text + tail_args, split=len(start.args_text), **common,
             )
-        return before + (event,)
+        return before + [event]
 
-    def _signal(self, pid, body, timestamp, kind, time, lines, raws):
+    def _signal(self, line: _Line, body: str) -> Optional[Signal]:
         stopped = _STOPPED.match(body)
         if stopped:
-            return Signal(
-                pid=pid, timestamp=timestamp, timestamp_kind=kind, time=time, lines=lines, raw=raws,
-                file=self.file, signal=stopped.group(1), stopped=True,
-            )
+            return Signal(signal=stopped.group(1), stopped=True, **self._fields(line))
         if not body.endswith(" ---"):
             return None
         inner = body[4:-4]
         name, _, info = inner.partition(" ")
         if not _NAME.match(name):
             return None
-        return Signal(
-            pid=pid, timestamp=timestamp, timestamp_kind=kind, time=time, lines=lines, raw=raws,
-            file=self.file, signal=name, info_text=info,
-        )
+        return Signal(signal=name, info_text=info, **self._fields(line))
 
-    def _exit(self, pid, body, timestamp, kind, time, lines, raws):
+    def _exit(self, line: _Line, body: str) -> Optional[Exit]:
         exited = _EXITED.match(body)
         if exited:
-            return Exit(
-                pid=pid, timestamp=timestamp, timestamp_kind=kind, time=time, lines=lines, raw=raws,
-                file=self.file, status=int(exited.group(1)),
-            )
-        killed = _KILLED.match(body)
-        if killed:
-            return Exit(
-                pid=pid, timestamp=timestamp, timestamp_kind=kind, time=time, lines=lines, raw=raws,
-                file=self.file, signal=killed.group(1), core_dumped=killed.group(2) is not None,
-            )
-        return None
+            event = Exit(status=int(exited.group(1)), **self._fields(line))
+        else:
+            killed = _KILLED.match(body)
+            if not killed:
+                return None
+            event = Exit(signal=killed.group(1), core_dumped=killed.group(2) is not None, **self._fields(line))
+        return event
 
-    def _message(self, pid, body, timestamp, kind, time, lines, raws):
+    def _message(self, line: _Line, body: str) -> Message:
         match = _PROCESS_MESSAGE.match(body)
         target = action = threads = None
         if match:
             target = int(match.group("pid"))
             action = match.group("action")
             threads = int(match.group("threads")) if match.group("threads") else None
-        return Message(
-            pid=pid, timestamp=timestamp, timestamp_kind=kind, time=time, lines=lines, raw=raws,
-            file=self.file, text=body, action=action, target=target, threads=threads,
+            if action == "attached":
+                self._live.add(target)
+            else:
+                self._live.discard(target)
+        fields = self._fields(line)
+        if line.inferred:
+            # strace wrote the message itself: no traced process printed it.
+            fields.update(pid=None, pid_inferred=False)
+        return Message(text=body, action=action, target=target, threads=threads, **fields)
+
+    def _fields(self, line: _Line) -> dict:
+        return dict(
+            pid=line.pid, comm=line.comm, pid_inferred=line.inferred, timestamp=line.timestamp,
+            timestamp_kind=line.kind, time=line.time, ip=line.ip, lines=line.lines, raw=line.raw,
+            file=self.file, layout=(self._layout(line),), cuts=line.cuts,
         )
 
 
-def _split_call(text: str, start: int) -> Optional[Tuple[str, str]]:
-    """Split ``args) = retval`` at the last ``) = `` into argument text and return text."""
+def _arguments_parse(events: List[Event], start: Optional[_Start]) -> bool:
+    """True when every call among ``events`` (or the unfinished ``start`` they stored) has arguments the grammar reads."""
+    from .grammar import parse_arguments
+
+    texts = [event.args_text for event in events if isinstance(event, Syscall)]
+    if not events and start is not None:
+        texts.append(start.args_text)
+    for text in texts:
+        try:
+            parse_arguments(text)
+        except ParseError:
+            return False
+    return True
+
+
+def _noise_reason(raw: str) -> Optional[str]:
+    """Classify a line that is known noise: a summary-table row, a debug line, mail encoding."""
+    if _SUMMARY_LINE.match(raw):
+        return "summary-table"
+    if _DEBUG_LINE.match(raw):
+        return "debug"
+    if _QUOTED_PRINTABLE in raw:
+        return "quoted-printable"
+    return None
+
+
+def _strip_glued(head: str, continuation: str) -> Tuple[str, str]:
+    """Split text glued onto the end of a call's line off it: (the call's text, the glued text).
+
+    A ``write`` whose output went to the same terminal ends
+    ``..., 60127.0.0.1 - - ...`` where 60 is the count the continuation's
+    ``) = 60`` returns; a debug line ends `` [wait(0x057f) = 23] WIFSTOPPED,...``.
+    """
+    debug = _DEBUG_GLUE.search(head)
+    if debug:
+        return head[: debug.start()], head[debug.start() :]
+    equals = continuation.find("= ")
+    if continuation[:1] == ")" and equals > 0:
+        count = continuation[equals + 2 :].partition(" ")[0]
+        if count.isdigit():
+            position = head.rfind(", " + count)
+            if position > 0:
+                end = position + 2 + len(count)
+                return head[:end], head[end:]
+    return head, ""
+
+
+def _split_call(text: str, start: int) -> Optional[Tuple[str, str, int]]:
+    """Split ``args) = retval`` at the last ``) = `` into argument text, return text and the spaces before ``=``."""
     equals = text.rfind(" = ", start)
     if equals < 0:
         return None
@@ -415,31 +851,29 @@ def _split_call(text: str, start: int) -> Optional[Tuple[str, str]]:
         close -= 1
     if close <= start or text[close - 1] != ")":
         return None
-    return text[start : close - 1], text[equals + 3 :]
-
-
-def _join_args(head: str, tail: str) -> str:
-    """Join the argument text of an unfinished half and its resumed half."""
-    if not tail:
-        return head.rstrip()
-    if not head.strip():
-        return tail.lstrip(", ")
-    return head + tail
+    return text[start : close - 1], text[equals + 3 :], equals + 1 - close
 
 
 # ---------------------------------------------------------------- input
 
 Source = Union[str, "os.PathLike[str]", IO[bytes], IO[str], Iterable[str]]
 
-_MAGIC = (
+_MAGIC = [
     (b"\x1f\x8b", gzip.open),
     (b"\xfd7zXZ\x00", lzma.open),
     (b"BZh", bz2.open),
-)
+]
+
+try:  # zstd only when the optional zstandard module is installed; it is not a dependency
+    import zstandard
+except ImportError:  # pragma: no cover - depends on the environment
+    zstandard = None
+else:  # pragma: no cover - depends on the environment
+    _MAGIC.append((b"\x28\xb5\x2f\xfd", lambda path, mode: zstandard.open(path, mode)))
 
 
 def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
-    """Open a trace file for reading bytes, decompressing gzip, xz or bzip2 by content.
+    """Open a trace file for reading bytes, decompressing gzip, xz, bzip2 (or zstd, with zstandard) by content.
 
     ``-`` means standard input.  Raises :class:`InputError` when the file
     cannot be opened.

@@ -24,7 +24,8 @@ from .parser import Source, open_trace, parse, read_lines
 from .rules import RULES, Finding, Rule, Scan, select_rules
 from .traceset import TraceSet, group_sources
 
-__all__ = ["ScanReport", "scan", "read_events", "INPUT_FORMATS"]
+__all__ = [
+    "events_of","ScanReport", "scan", "read_events", "INPUT_FORMATS"]
 
 #: What ``input_format`` accepts: ``auto`` decides per source from its first lines.
 INPUT_FORMATS = ("auto", "strace", "ftrace")
@@ -92,6 +93,15 @@ class ScanReport:
     def to_dict(self) -> Dict[str, Any]:
         """Return the report as the JSON object ``straceparse scan --format json`` prints."""
         return {"findings": [finding.to_dict() for finding in self.findings], "summary": dict(self.summary)}
+
+
+def events_of(sources: Sequence[Source], input_format: str = "auto") -> Iterator[Event]:
+    """Yield the events of several sources in turn, grouping ``strace -ff`` files into one trace each."""
+    for source in group_sources(sources):
+        if isinstance(source, TraceSet):
+            yield from source.events()
+        else:
+            yield from read_events(source, input_format)
 
 
 def scan(

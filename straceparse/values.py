@@ -25,6 +25,7 @@ __all__ = [
     "Commented",
     "CString",
     "Decorated",
+    "FdTarget",
     "Flags",
     "Member",
     "Operation",
@@ -33,7 +34,9 @@ __all__ = [
     "Symbol",
     "decode_c_string",
     "encode_c_string",
+    "parse_decoration",
     "render",
+    "to_json",
     "unwrap",
 ]
 
@@ -218,12 +221,121 @@ class Decorated:
     decoration: str
     deleted: bool = False
 
+    @property
+    def target(self) -> "FdTarget":
+        """What the fd refers to, read from the decoration (see :func:`parse_decoration`)."""
+        return parse_decoration(self.decoration, self.deleted)
+
 
 @attrs.frozen(slots=True)
 class Resuming:
     """The argument of ``restart_syscall``: ``<... resuming interrupted poll ...>``."""
 
     syscall: str
+
+
+@attrs.frozen(slots=True)
+class FdTarget:
+    """What an ``-y``/``-yy`` decoration says an fd refers to.
+
+    ``kind`` is ``path`` (a file or device), ``socket``, ``pipe``,
+    ``anon_inode`` or ``other``.  Sockets carry ``protocol`` (``TCP``,
+    ``UNIX-STREAM``, ...) and, when strace knew them, ``local`` and ``peer``
+    as (address, port) pairs, the socket ``inode`` and ``peer_inode``, or the
+    Unix socket ``path`` (``@name`` for an abstract one).  A device path
+    carries ``device`` (``char 1:3``).  ``deleted`` is set for a file removed
+    while open.
+    """
+
+    kind: str
+    path: Optional[str] = None
+    protocol: Optional[str] = None
+    local: Optional[Tuple[str, int]] = None
+    peer: Optional[Tuple[str, int]] = None
+    inode: Optional[int] = None
+    peer_inode: Optional[int] = None
+    device: Optional[str] = None
+    deleted: bool = False
+
+    def to_dict(self) -> dict:
+        """Return the JSON form: every field that is set, addresses as ``{"address", "port"}``."""
+        out: dict = {"kind": self.kind}
+        for name in ("path", "protocol", "inode", "peer_inode", "device"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        for name in ("local", "peer"):
+            pair = getattr(self, name)
+            if pair is not None:
+                out[name] = {"address": pair[0], "port": pair[1]}
+        if self.deleted:
+            out["deleted"] = True
+        return out
+
+
+# TCP:[127.0.0.1:2525->127.0.0.1:37478], TCPv6:[[::1]:2525->[::1]:40000], TCP:[127.0.0.1:2525]
+_ENDPOINT = r"(?:\[(?P<{0}6>[0-9A-Fa-f:.]+)\]|(?P<{0}4>[0-9.]+)):(?P<{0}port>\d+)"
+_INET_SOCKET = re.compile(
+    r"(?P<protocol>[A-Za-z0-9-]+):\[" + _ENDPOINT.format("l") + r"(?:->" + _ENDPOINT.format("p") + r")?\]\Z"
+)
+# UNIX-STREAM:[33105->33106], UNIX:[12345], pipe:[256639555], socket:[4242]
+_INODE_OBJECT = re.compile(r"(?P<protocol>[A-Za-z0-9-]+):\[(?P<inode>\d+)(?:->(?P<peer>\d+))?\]\Z")
+# UNIX:[33101,"/run/sock"] or UNIX-STREAM:[33101,@"abstract"]
+_UNIX_PATH = re.compile(r"(?P<protocol>UNIX[A-Za-z0-9-]*):\[(?P<inode>\d+),(?P<path>@?\".*\")\]\Z")
+# /dev/null<char 1:3>
+_DEVICE = re.compile(r"(?P<path>.*)<(?P<device>(?:char|block) \d+:\d+)>\Z")
+# anon_inode:[eventpoll], anon_inode:inotify
+_ANON_INODE = "anon_inode:"
+
+
+def _endpoint(match: "re.Match[str]", side: str) -> Optional[Tuple[str, int]]:
+    address = match.group(side + "6") or match.group(side + "4")
+    if address is None:
+        return None
+    return address, int(match.group(side + "port"))
+
+
+def parse_decoration(decoration: str, deleted: bool = False) -> FdTarget:
+    """Read an ``-y``/``-yy`` decoration (the text between the angle brackets) into an :class:`FdTarget`.
+
+    Never raises: text of no known shape comes back as kind ``other`` with
+    the text as ``path``.
+    """
+    if decoration.startswith("/"):
+        device = _DEVICE.match(decoration)
+        if device:
+            return FdTarget("path", path=device.group("path"), device=device.group("device"), deleted=deleted)
+        return FdTarget("path", path=decoration, deleted=deleted)
+    if decoration.startswith(_ANON_INODE):
+        return FdTarget("anon_inode", path=decoration[len(_ANON_INODE) :].strip("[]"))
+    inet = _INET_SOCKET.match(decoration)
+    if inet:
+        return FdTarget(
+            "socket", protocol=inet.group("protocol"), local=_endpoint(inet, "l"), peer=_endpoint(inet, "p")
+        )
+    inode = _INODE_OBJECT.match(decoration)
+    if inode:
+        protocol = inode.group("protocol")
+        peer = inode.group("peer")
+        kind = "pipe" if protocol == "pipe" else "socket"
+        return FdTarget(
+            kind,
+            protocol=None if kind == "pipe" or protocol == "socket" else protocol,
+            inode=int(inode.group("inode")),
+            peer_inode=int(peer) if peer else None,
+        )
+    unix = _UNIX_PATH.match(decoration)
+    if unix:
+        path = unix.group("path")
+        abstract = path.startswith("@")
+        text = decode_c_string(path[1:] if abstract else path).decode("utf-8", "surrogateescape")
+        return FdTarget(
+            "socket",
+            protocol=unix.group("protocol"),
+            inode=int(unix.group("inode")),
+            path=("@" if abstract else "") + text,
+        )
+    return FdTarget("other", path=decoration, deleted=deleted)
 
 
 def unwrap(value: Any) -> Any:
@@ -342,3 +454,66 @@ _RENDERERS = {
     Resuming: lambda v: "<... resuming interrupted %s ...>" % v.syscall,
     Decorated: lambda v: "%s<%s>%s" % (render(v.value), v.decoration, "(deleted)" if v.deleted else ""),
 }
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _string_json(value: CString) -> dict:
+    try:
+        out: dict = {"type": "string", "text": value.data.decode("utf-8")}
+    except UnicodeDecodeError:
+        out = {"type": "string", "hex": value.data.hex()}
+    if value.truncated:
+        out["truncated"] = True
+    return out
+
+
+def _items_json(kind: str):
+    return lambda value: {"type": kind, "items": [to_json(item) for item in value.items]}
+
+
+def _decorated_json(value: Decorated) -> dict:
+    out = {"type": "decorated", "value": to_json(value.value), "decoration": value.decoration}
+    out["fd"] = value.target.to_dict()
+    return out
+
+
+_JSON = {
+    CString: _string_json,
+    AbstractName: lambda v: {"type": "abstract", "name": _string_json(v.string)},
+    Symbol: lambda v: {"type": "symbol", "name": v.name},
+    Flags: _items_json("flags"),
+    Member: lambda v: {"type": "member", "name": v.name, "value": to_json(v.value)},
+    Struct: _items_json("struct"),
+    Array: _items_json("array"),
+    BitSet: lambda v: {"type": "bitset", "items": [to_json(i) for i in v.items], "negated": v.negated},
+    Call: lambda v: {"type": "call", "name": v.name, "args": [to_json(a) for a in v.args]},
+    Comment: lambda v: {"type": "comment", "text": v.text},
+    Commented: lambda v: {"type": "commented", "value": to_json(v.value), "comment": v.comment},
+    Changed: lambda v: {"type": "changed", "before": to_json(v.before), "after": to_json(v.after), "arrow": v.arrow},
+    Operation: lambda v: {
+        "type": "operation", "operator": v.operator, "left": to_json(v.left), "right": to_json(v.right)
+    },
+    AddressOf: lambda v: {"type": "address_of", "name": v.name},
+    Resuming: lambda v: {"type": "resuming", "syscall": v.syscall},
+    Decorated: _decorated_json,
+}
+
+
+def to_json(value: Any) -> Any:
+    """Return ``value`` as JSON-ready data.
+
+    Integers stay numbers and ``NULL`` is ``null``; every other value is an
+    object whose ``type`` names its class (``string``, ``symbol``, ``flags``,
+    ``struct``, ``array``, ``decorated`` with a typed ``fd``, ...).  A string
+    that is valid UTF-8 gives ``text``, any other gives ``hex``.
+    """
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if value is Ellipsis:
+        return {"type": "ellipsis"}
+    converter = _JSON.get(type(value))
+    if converter is None:
+        raise TypeError("not a strace value: %r" % (value,))
+    return converter(value)

@@ -1,0 +1,206 @@
+"""How an event was laid out on its lines, and rendering events back to those lines.
+
+In: an event from :mod:`straceparse.events` with its :class:`LineLayout` per
+line.  Out: the text of the lines it came from, rebuilt from the event's
+typed fields (pid, timestamp, syscall, argument text, return value, errno,
+duration, stack, hexdump) plus the spacing recorded here.  Never raises for
+an event the parser built.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import attrs
+
+__all__ = ["LineLayout", "format_stamp", "render_event", "render_frame", "render_dump"]
+
+
+@attrs.frozen(slots=True)
+class LineLayout:
+    """The spacing and precision of one line's envelope, everything that is not a value.
+
+    ``pid_form`` is ``bracket`` (``[pid  5173] ``), ``bare`` (``14166 ``) or
+    empty; ``stamp_form`` is ``seconds`` (``-r``, ``-ttt``), ``clock``
+    (``-t``, ``-tt``), ``clock_delta`` (``-t -r``: ``19:25:08 (+ 0.000123)``)
+    or empty.  Widths count spaces; ``-1`` digits means the field is absent.
+    The parser shares one instance between all lines of the same shape.
+    """
+
+    indent: str = ""
+    pid_form: str = ""
+    pid_pad: int = 0
+    pid_gap: int = 0
+    stamp_form: str = ""
+    stamp_digits: int = -1
+    delta_pad: int = 0
+    delta_digits: int = -1
+    stamp_gap: int = 0
+    ip_width: int = 0
+    ip_gap: int = 0
+    nr_width: int = 0
+    nr_gap: int = 0
+    eq_gap: int = 1
+    duration_digits: int = -1
+    unavailable: bool = False
+
+
+def _fixed(value: float, digits: int) -> str:
+    if digits <= 0:
+        return "%d" % round(value)
+    scale = 10**digits
+    whole, fraction = divmod(round(value * scale), scale)
+    return "%d.%0*d" % (whole, digits, fraction)
+
+
+def _clock(seconds: float, digits: int) -> str:
+    scale = 10 ** max(digits, 0)
+    whole, fraction = divmod(round(seconds * scale), scale)
+    hours, rest = divmod(whole % 86400, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "%02d:%02d:%02d" % (hours, minutes, secs)
+    return text + (".%0*d" % (digits, fraction) if digits > 0 else "")
+
+
+def format_stamp(layout: LineLayout, timestamp: Optional[float], time: Optional[float]) -> str:
+    """Render the timestamp column as strace printed it (without the spaces after it)."""
+    form = layout.stamp_form
+    if form == "seconds":
+        return _fixed(timestamp, layout.stamp_digits)
+    if form == "clock":
+        return _clock(timestamp, layout.stamp_digits)
+    if form == "clock_delta":
+        return "%s (+%s%s)" % (
+            _clock(time, layout.stamp_digits),
+            " " * layout.delta_pad,
+            _fixed(timestamp, layout.delta_digits),
+        )
+    return ""
+
+
+def _prefix(layout: LineLayout, event, timestamp, time, number: Optional[int]) -> str:
+    out = [layout.indent]
+    pid = event.pid
+    comm = "<%s>" % event.comm if event.comm is not None else ""
+    if layout.pid_form == "bracket":
+        out.append("[pid%s%d%s]" % (" " * layout.pid_pad, pid, comm))
+    elif layout.pid_form == "bare":
+        out.append("%d%s" % (pid, comm))
+    out.append(" " * layout.pid_gap)
+    if layout.stamp_form:
+        out.append(format_stamp(layout, timestamp, time))
+        out.append(" " * layout.stamp_gap)
+    if layout.ip_width:
+        ip = getattr(event, "ip", None)
+        out.append("[%s]" % ("?" * layout.ip_width if ip is None else "%0*x" % (layout.ip_width, ip)))
+        out.append(" " * layout.ip_gap)
+    if layout.nr_width:
+        out.append("[%*d]" % (layout.nr_width, number if number is not None else 0))
+        out.append(" " * layout.nr_gap)
+    return "".join(out)
+
+
+def _result(layout: LineLayout, event) -> str:
+    text = ")%s= %s" % (" " * layout.eq_gap, event.retval_text)
+    if layout.duration_digits >= 0:
+        text += " <%s>" % _fixed(event.duration, layout.duration_digits)
+    elif layout.unavailable:
+        text += " <unavailable>"
+    return text
+
+
+def _syscall_lines(event) -> List[str]:
+    layouts = event.layout
+    name = event.syscall
+    number = event.syscall_number
+    head = event.args_text[: event.split] if event.split is not None else event.args_text
+    tail = event.args_text[event.split :] if event.split is not None else ""
+    lines = []
+    if event.started and event.split is not None:
+        lines.append(_prefix(layouts[0], event, event.timestamp, event.time, number) + "%s(%s <unfinished ...>" % (name, head))
+        if len(layouts) == 1:
+            return lines
+        resumed_layout = layouts[1]
+        stamp, time = event.end_timestamp, event.end_time
+    elif event.started:
+        layout = layouts[0]
+        return [_prefix(layout, event, event.timestamp, event.time, number) + "%s(%s%s" % (name, head, _result(layout, event))]
+    else:
+        resumed_layout = layouts[0]
+        stamp, time = event.timestamp, event.time
+        tail = event.args_text
+    body = "<... %s resumed>%s" % (name, tail)
+    if not event.finished:
+        body += "<unfinished ...>"
+    lines.append(_prefix(resumed_layout, event, stamp, time, None) + body + _result(resumed_layout, event))
+    return lines
+
+
+def _signal_body(event) -> str:
+    if event.stopped:
+        return "--- stopped by %s ---" % event.signal
+    return "--- %s %s ---" % (event.signal, event.info_text)
+
+
+def _exit_body(event) -> str:
+    if event.signal is not None:
+        return "+++ killed by %s%s +++" % (event.signal, " (core dumped)" if event.core_dumped else "")
+    return "+++ exited with %d +++" % event.status
+
+
+_BODIES = {"signal": _signal_body, "exit": _exit_body, "message": lambda event: event.text}
+
+
+def render_frame(frame) -> str:
+    """Render one ``-k`` stack frame line: `` > /usr/lib/libc.so.6(poll+0x10) [0xfc230]``."""
+    symbol = frame.function or ""
+    if frame.offset is not None:
+        symbol += "+0x%x" % frame.offset
+    text = "%s> %s(%s) [0x%x]" % (frame.indent, frame.module, symbol, frame.address)
+    return text + (" " + frame.source if frame.source is not None else "")
+
+
+def _printable(byte: int) -> str:
+    return chr(byte) if 0x20 <= byte < 0x7F else "."
+
+
+def render_dump(data: bytes) -> List[str]:
+    """Render an ``-e read=``/``-e write=`` hexdump: 16 bytes a line, offset, hex and text."""
+    lines = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset : offset + 16]
+        hexes = " ".join("%02x" % byte for byte in chunk[:8])
+        if len(chunk) > 8:
+            hexes += "  " + " ".join("%02x" % byte for byte in chunk[8:])
+        text = "".join(_printable(byte) for byte in chunk)
+        lines.append(" | %05x  %-48s  %-16s |" % (offset, hexes, text))
+    return lines
+
+
+def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, str], ...]) -> List[str]:
+    """Cut logical lines back into the physical lines noise had split them into."""
+    out: List[str] = []
+    for index, line in enumerate(lines):
+        start = 0
+        for line_index, position, glued, joiner in cuts:
+            if line_index != index:
+                continue
+            out.append(line[start:position] + glued)
+            start = position + len(joiner)
+        out.append(line[start:])
+    return out
+
+
+def render_event(event) -> List[str]:
+    """Render ``event`` back to the lines it came from, stack frames and hexdump included."""
+    if event.kind == "syscall":
+        lines = _syscall_lines(event)
+    else:
+        body = _BODIES[event.kind](event)
+        lines = [_prefix(event.layout[0], event, event.timestamp, event.time, None) + body]
+    if event.cuts:
+        lines = _split_cuts(lines, event.cuts)
+    if event.kind == "syscall" and event.dump is not None:
+        lines.extend(render_dump(event.dump))
+    lines.extend(render_frame(frame) for frame in getattr(event, "stack", ()))
+    return lines
