@@ -5,7 +5,7 @@ poll result and duration), written when the traces were taken.
 """
 
 import pytest
-from conftest import CAPTURES, EXIM_TRACES
+from conftest import CAPTURES, CORPUS, EXIM_TRACES
 
 import straceparse
 
@@ -106,3 +106,23 @@ def test_summary_counts(exim_report):
     assert report.summary["unparsed"] == 0
     assert report.summary["events"] > 9000
     assert report.totals() == ["8 connections lost 1.60 s to poll timeouts before close"]
+
+
+BUG_REPORT = CORPUS / "00-exim-bug3142-strace-r-ms.log"
+
+
+def test_bug_report_excerpt_finding():
+    report = straceparse.scan(str(BUG_REPORT), select=["poll-timeout-before-close"])
+    assert len(report.findings) == 1
+    finding = report.findings[0]
+    assert (finding.pid, finding.fd, finding.timeout_ms) == (1231632, 7, 200)
+    assert finding.lines == (4, 5)
+    assert finding.details["ended_by"] == "log ended"
+    assert finding.cost_seconds == pytest.approx(0.2)
+
+
+def test_excerpt_cut_after_poll_no_finding():
+    lines = BUG_REPORT.read_text().splitlines()[:4]
+    assert lines[-1].endswith("poll([{fd=7, events=POLLIN}], 1, 200) = 0 (Timeout)")
+    report = straceparse.scan(lines, select=["poll-timeout-before-close"])
+    assert report.findings == ()

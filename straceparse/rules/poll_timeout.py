@@ -178,6 +178,25 @@ class PollTimeoutBeforeClose(Rule):
                     del self._pending[pid]
         return found
 
+    def finish(self, processes: ProcessTable) -> Iterable[Finding]:
+        """Report timed-out waits that were followed by a reply when the trace ends.
+
+        A log pasted into a bug report is often cut after the reply: the
+        wait timed out, the process wrote to a socket without reading, and
+        the close is not in the excerpt.  A wait followed by nothing, or by
+        no write, stays unreported because the trace does not show what
+        came after it.
+        """
+        found = []
+        for pid in list(self._pending):
+            for pending in self._waits_of(pid):
+                reply = next((event for event in pending.following if _is_socket_write(event, processes)), None)
+                if reply is None or not pending.fds:
+                    continue
+                found.append(self._finding(pending, min(pending.fds), reply, "log ended"))
+        self._pending.clear()
+        return found
+
     def _wait(self, event: Syscall, wait: Wait, processes: ProcessTable) -> None:
         pid = event.pid
         if wait.timed_out and wait.timeout_ms is not None and wait.timeout_ms >= self.min_ms:
@@ -292,11 +311,17 @@ class PollTimeoutBeforeClose(Rule):
         if measured is None:
             source = "timeout"
         cost = timeout_s if measured is None else max(measured, timeout_s)
-        events = [wait_event] + [e for e in pending.following if e is not end] + [end]
+        following = pending.following if how != "log ended" else pending.following[: pending.following.index(end)]
+        events = [wait_event] + [e for e in following if e is not end] + [end]
         lines, evidence = evidence_of(events)
         who = "pid %d" % wait_event.pid if wait_event.pid is not None else "the process"
         if how == "exited":
             then = "then %s exited without reading it" % who
+        elif how == "log ended":
+            then = "then %s wrote to fd %s without reading it, and the trace ends before the close" % (
+                who,
+                leading_fd(end),
+            )
         else:
             then = "then %s %s it without reading it" % (who, how)
         message = "%s on socket fd %d timed out after %g ms, %s; %.3f s lost" % (
@@ -325,3 +350,11 @@ class PollTimeoutBeforeClose(Rule):
                 "end_line": end.line,
             },
         )
+
+
+def _is_socket_write(event: Event, processes: ProcessTable) -> bool:
+    """Tell whether ``event`` wrote bytes to an fd that is a socket or not known to be anything else."""
+    if not isinstance(event, Syscall) or event.syscall not in _WRITES or event.errno is not None:
+        return False
+    fd = leading_fd(event)
+    return fd is not None and (event.retval or 0) > 0 and processes.kind(event.pid, fd) in (SOCKET, None)
