@@ -38,6 +38,7 @@ import attrs
 from .errors import InputError, ParseError
 from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed
 from .layout import LineLayout, render_dump
+from .summary import SummaryTableReader
 
 __all__ = ["parse", "parse_file", "parse_lines", "open_trace", "read_lines"]
 
@@ -237,6 +238,7 @@ class StraceParser:
         self._names: set = set()  # syscall names seen, so the name check is a set lookup
         self._live: set = set()  # pids that printed and have not exited, in a -f log
         self._prefixed = False  # a line carried a pid: this is a -f log
+        self._tables = SummaryTableReader(file)  # strace -c/-C summary tables
         self.lines = 0
         self.unparsed = 0
 
@@ -299,6 +301,9 @@ class StraceParser:
         if self._held is not None:
             events.append(self._held)
             self._held = None
+        table = self._tables.finish()
+        if table is not None:
+            events.append(table)
         if self._open is not None:
             events.extend(self._close_open())
         starts, self._starts = self._starts, {}
@@ -308,6 +313,12 @@ class StraceParser:
 
     def _line(self, number: int, raw: str) -> List[Event]:
         """Return the events one line completes, in order."""
+        if self._tables.active:
+            consumed, table = self._tables.feed(number, raw)
+            if consumed:
+                return [table] if table is not None else []
+            if table is not None:
+                return [table] + self._line(number, raw)
         opened = self._open
         if opened is not None:
             return self._continue(opened, number, raw)
@@ -585,7 +596,10 @@ class StraceParser:
         return events
 
     def _rejected(self, number: int, raw: str) -> List[Event]:
-        """Handle a line the fast split rejected: open it for a continuation, or explain it."""
+        """Handle a line the fast split rejected: a summary table's start, a line to continue, or noise."""
+        consumed, _ = self._tables.feed(number, raw)
+        if consumed:
+            return []
         reason = _noise_reason(raw)
         if reason is not None:
             return [self._unparsed(number, raw, reason, "")]

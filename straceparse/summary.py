@@ -22,7 +22,6 @@ from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 import attrs
 
 from .events import Event
-from .parser import open_trace, read_lines
 
 __all__ = [
     "SummaryRow",
@@ -114,6 +113,15 @@ class SummaryTable(Event):
     personality: Optional[str] = None
 
     kind = "summary"
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the table as JSON-ready data: the common event keys, the columns and every row."""
+        out = self._common_dict()
+        out["columns"] = list(self.columns)
+        out["personality"] = self.personality
+        out["rows"] = [attrs.asdict(row) for row in self.rows]
+        out["total"] = attrs.asdict(self.total) if self.total is not None else None
+        return out
 
     def by_syscall(self) -> Dict[str, SummaryRow]:
         """Return the rows keyed by syscall name."""
@@ -294,6 +302,9 @@ def read_summaries(
     attached``, the program's own output) are skipped.  Raises
     :class:`~straceparse.errors.InputError` when the file cannot be opened.
     """
+    # Imported here because the parser imports this module for its table reader.
+    from .parser import open_trace, read_lines
+
     if isinstance(source, (str, os.PathLike)):
         name = file or os.fspath(source)
         handle = open_trace(source)

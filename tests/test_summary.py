@@ -4,7 +4,7 @@ import pytest
 
 from straceparse import cli
 
-from straceparse.parser import read_lines
+from straceparse.parser import parse, read_lines
 from straceparse.summary import SummaryRow, SummaryTableReader, compare_summaries, read_summaries
 
 from conftest import CAPTURES, CORPUS
@@ -233,3 +233,19 @@ def test_cli_summary_without_table(capsys):
     assert capsys.readouterr().err == (
         "straceparse: error: %s: no strace summary table found (a header like '%% time     seconds ...')\n" % trace
     )
+
+
+def test_parser_emits_summary_table():
+    events = list(parse(CAPTURES / "summary" / "exim-C-f-tt.strace"))
+    tables = [event for event in events if event.kind == "summary"]
+    assert len(tables) == 1
+    assert tables[0].lines[0] == 3857
+    assert tables[0].total.calls == sum(row.calls for row in tables[0].rows)
+    assert not [event for event in events if event.kind == "unparsed"]
+
+
+def test_parser_table_rows_not_timestamps():
+    events = list(parse(CAPTURES / "summary" / "sh-signals-C-f-r.strace"))
+    last_syscall = [event for event in events if event.kind == "syscall"][-1]
+    assert events[-1].kind == "summary"
+    assert last_syscall.time < 10
