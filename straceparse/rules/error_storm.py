@@ -66,8 +66,8 @@ class ErrorStorm(Rule):
         "min_ms": "storms that cost less are not reported, in milliseconds (a log without a clock reports all)",
     }
 
-    # A failed call starts a storm; while the pid has one, every syscall of the
-    # pid counts towards max_gap, so the rule watches the pid (see _end).
+    # A failed call starts a storm. While the pid has one, every syscall of
+    # the pid counts towards max_gap, so the rule watches the pid (see _end).
     syscalls = frozenset()
     failed_syscalls = True
     event_types = (Exit,)
