@@ -119,23 +119,27 @@ class ProcessTable:
 
     def observe(self, event: Event) -> None:
         """Update the tables with what ``event`` did."""
-        if isinstance(event, Exit):
+        if isinstance(event, Syscall):
+            self.observe_syscall(event)
+        elif isinstance(event, Exit):
             self._tables.pop(event.pid, None)
-            return
-        if not isinstance(event, Syscall):
-            return
-        if event.pid is not None and event.pid not in self._tables and None in self._tables:
-            # In strace's stderr mode the first process has no [pid N] prefix until it
-            # has a child, so an unseen pid shares the unprefixed table: it is that
-            # process, or a child whose own clone has not returned yet (the clone
-            # then gives it its proper table).
-            self._tables[event.pid] = self._tables[None]
+
+    def observe_syscall(self, event: Syscall) -> None:
+        """Update the tables with what one syscall did.
+
+        Most syscalls change no table, so they cost one set lookup plus two
+        checks for the rare work every syscall may need: a pid first seen in
+        strace's stderr mode, and an ``-y`` decoration on the first argument.
+        """
+        name = event.syscall
+        tables = self._tables
+        if None in tables:
+            self._share_unprefixed(event.pid)
         text = event.args_text
-        if text[:1].isdigit() and "<" in text[:12]:
+        if "<" in text and text[:1].isdigit() and "<" in text[:12]:
             match = _LEADING_FD.match(text)
             if match and match.group(2):
                 self.learn(event.pid, int(match.group(1)), match.group(2))
-        name = event.syscall
         if name not in WATCHED:
             return
         pid = event.pid
@@ -182,6 +186,16 @@ class ProcessTable:
                         del table[fd]
         elif name in _CLONES and retval > 0:
             self._clone(pid, retval, event)
+
+    def _share_unprefixed(self, pid: Optional[int]) -> None:
+        """Give a pid first seen in strace's stderr mode the table of the unprefixed lines.
+
+        In that mode the first process has no [pid N] prefix until it has a
+        child, so an unseen pid is that process, or a child whose own clone
+        has not returned yet (the clone then gives it its proper table).
+        """
+        if pid is not None and pid not in self._tables:
+            self._tables[pid] = self._tables[None]
 
     def _pair(self, table: Dict[int, FdInfo], event: Syscall, kind: str) -> None:
         args = event.try_args()

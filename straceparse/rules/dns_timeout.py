@@ -20,7 +20,7 @@ from typing import Dict, Iterable, List, Optional
 from ..events import Event, Exit, Syscall
 from ..processes import ProcessTable, leading_fd
 from .engine import Finding, Rule, evidence_of, measured_duration, register
-from .sockets import UNCONNECTED, DatagramSockets, port_of_address
+from .sockets import DECORATION_MARKER, UNCONNECTED, DatagramSockets, port_of_address
 from .waits import EpollInterest, wait_of
 
 __all__ = ["DnsTimeout"]
@@ -50,6 +50,12 @@ class DnsTimeout(Rule):
         "min_ms": "smallest wait timeout to consider, in milliseconds",
     }
 
+    # socket() starts a UDP socket; sends, answers, waits, closes and exits
+    # matter only to a pid with one, which the rule watches (see feed).
+    syscalls = frozenset(("socket", "epoll_ctl"))
+    event_types = (Exit,)
+    args_markers = (DECORATION_MARKER,)
+
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._sockets = DatagramSockets()
@@ -64,6 +70,12 @@ class DnsTimeout(Rule):
         )
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
+        found = self._feed(event)
+        pid = event.pid
+        self.watch_while(pid, pid in self._queries or pid in self._unmeasured or self._sockets.has_sockets(pid))
+        return found
+
+    def _feed(self, event: Event) -> List[Finding]:
         pid = event.pid
         self._sockets.observe(event)
         found: List[Finding] = []
@@ -79,6 +91,10 @@ class DnsTimeout(Rule):
         name = event.syscall
         if name in _SENDS:
             self._send(event)
+        elif name == "epoll_ctl":
+            self._epoll.observe(event)
+        elif pid not in self._queries:
+            pass  # the cases below change only a pid's open queries: spare the fd regex
         elif name in _ANSWERS:
             fd = leading_fd(event)
             if fd is not None and event.errno is None:
@@ -87,8 +103,6 @@ class DnsTimeout(Rule):
             fd = leading_fd(event)
             if fd is not None:
                 self._forget(pid, fd)
-        elif name == "epoll_ctl":
-            self._epoll.observe(event)
         elif self._queries.get(pid):
             wait = wait_of(event, self._epoll)
             if wait is not None and wait.timed_out and wait.timeout_ms is not None and wait.timeout_ms >= self.min_ms:
@@ -96,6 +110,8 @@ class DnsTimeout(Rule):
         return found
 
     def _send(self, event: Syscall) -> None:
+        if not self._sockets.has_sockets(event.pid):
+            return
         fd = leading_fd(event)
         if fd is None or event.errno is not None:
             return

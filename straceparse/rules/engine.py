@@ -5,8 +5,9 @@ to default) and ``option_help`` (name to a sentence with the unit); the engine
 makes one instance per scan, so a rule keeps whatever per-pid and per-fd state
 it needs in ``self``.  For each event the engine first updates the shared
 :class:`~straceparse.processes.ProcessTable` (what each fd is), then calls
-every rule's :meth:`Rule.feed`; at the end of the stream it calls
-:meth:`Rule.finish`.  A rule that meets argument text it cannot parse (a
+:meth:`Rule.feed` of every rule that declared it needs the event (see
+:class:`Rule`; a rule that declares nothing gets every event), in the order
+of the rules; at the end of the stream it calls :meth:`Rule.finish`.  A rule that meets argument text it cannot parse (a
 :class:`~straceparse.errors.StraceparseError`) loses only that event: the
 engine logs it and goes on, so one bad line never ends a scan.
 
@@ -18,7 +19,10 @@ so :meth:`Scan.run` yields findings only after the last event.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import (
+    AbstractSet, Any, Callable, ClassVar, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence,
+    Tuple, Type,
+)
 
 import attrs
 
@@ -27,6 +31,7 @@ from ..events import Event, Syscall, Unparsed
 from ..processes import ProcessTable
 
 __all__ = [
+    "EVERY_SYSCALL",
     "Evidence",
     "Finding",
     "InvalidOptionError",
@@ -161,6 +166,17 @@ class InvalidOptionError(StraceparseError):
     """A rule option whose value has the wrong type."""
 
 
+class _EverySyscall(frozenset):
+    """The type of :data:`EVERY_SYSCALL`: an empty frozenset the engine reads as "every name"."""
+
+    def __repr__(self) -> str:
+        return "EVERY_SYSCALL"
+
+
+#: A value for :attr:`Rule.syscalls`: every syscall event reaches ``feed``.
+EVERY_SYSCALL: FrozenSet[str] = _EverySyscall()
+
+
 class Rule:
     """Base class of rules; subclasses set ``id``, ``summary``, ``options`` and ``option_help``.
 
@@ -170,12 +186,29 @@ class Rule:
     not grow with the length of the trace.  Read arguments (``event.args``,
     ``try_args()``) only for the syscalls the rule needs, because parsing them
     costs far more than the rest of a line.
+
+    Which events reach :meth:`feed`: with ``syscalls`` left at None, every
+    event.  A rule that sets ``syscalls`` gets the syscall events of those
+    names (:data:`EVERY_SYSCALL` for all of them), plus the events that one
+    of its other declarations selects: ``event_types`` (event classes other
+    than :class:`~straceparse.events.Syscall`, such as
+    :class:`~straceparse.events.Exit`), ``failed_syscalls`` (every syscall
+    with an errno), ``args_markers`` (every syscall whose argument text
+    contains one of the strings), :meth:`min_seconds` (every syscall whose
+    measured duration reaches it) and the pids passed to :meth:`watch` (every
+    event of those pids).  The declarations only spare calls: ``feed`` must
+    return nothing and change nothing for the events they leave out.
     """
 
     id: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     options: ClassVar[Mapping[str, Any]] = {}
     option_help: ClassVar[Mapping[str, str]] = {}
+
+    syscalls: ClassVar[Optional[AbstractSet[str]]] = None
+    event_types: ClassVar[Tuple[type, ...]] = ()
+    failed_syscalls: ClassVar[bool] = False
+    args_markers: ClassVar[Tuple[str, ...]] = ()
 
     def __init__(self, **settings: Any) -> None:
         for name, default in self.options.items():
@@ -194,6 +227,60 @@ class Rule:
     def finish(self, processes: ProcessTable) -> Iterable[Finding]:
         """Return the findings still open when the stream ends."""
         return ()
+
+    def min_seconds(self) -> Optional[float]:
+        """Return the duration from which any syscall reaches :meth:`feed`, in seconds; None for no such hook.
+
+        The duration is :func:`measured_duration` without a next event.
+        The engine asks once, when a scan starts.
+        """
+        return None
+
+    # The pids this rule watches, and the scan's count of watchers per pid
+    # (set by Scan); class defaults let a rule run outside a scan too.
+    _watched: AbstractSet[Optional[int]] = frozenset()
+    _watch_counts: Optional[Dict[Optional[int], int]] = None
+
+    def watch(self, pid: Optional[int]) -> None:
+        """Have every further event of ``pid`` reach :meth:`feed`, until :meth:`unwatch`.
+
+        For state that waits for a pid's next event, whatever its syscall.
+        """
+        watched = self._watched
+        if pid in watched:
+            return
+        if not isinstance(watched, set):
+            watched = self._watched = set()
+        watched.add(pid)
+        counts = self._watch_counts
+        if counts is not None:
+            counts[pid] = counts.get(pid, 0) + 1
+
+    def unwatch(self, pid: Optional[int]) -> None:
+        """Stop :meth:`watch` for ``pid``; nothing happens when it was not watched."""
+        watched = self._watched
+        if pid not in watched:
+            return
+        watched.discard(pid)
+        counts = self._watch_counts
+        if counts is not None:
+            left = counts[pid] - 1
+            if left:
+                counts[pid] = left
+            else:
+                del counts[pid]
+
+    def watch_while(self, pid: Optional[int], needed: bool) -> None:
+        """Turn :meth:`watch` on or off for ``pid`` to match ``needed``, at the cost of one set lookup."""
+        if needed != (pid in self._watched):
+            if needed:
+                self.watch(pid)
+            else:
+                self.unwatch(pid)
+
+    def watching(self, pid: Optional[int]) -> bool:
+        """Tell whether :meth:`watch` is on for ``pid``."""
+        return pid in self._watched
 
     @classmethod
     def describe_total(cls, count: int, seconds: float) -> str:
@@ -298,6 +385,77 @@ def select_rules(
     return rules
 
 
+_Feed = Callable[[Event, ProcessTable], Iterable[Finding]]
+
+
+class _Dispatch:
+    """Which rules' ``feed`` an event reaches, built from the rules' declarations (see :class:`Rule`).
+
+    The tables map a syscall name, or an event class, to the feeds in rule
+    order and the set of their rule indexes; they fill on first sight of a
+    name or class, so a ``read`` event costs one dict lookup, not a call to
+    every rule.  The other declarations add rules per event (:meth:`feeds_for`).
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = list(rules)
+        self.feeds: List[_Feed] = [rule.feed for rule in self.rules]
+        self.by_name: Dict[str, Tuple[Tuple[_Feed, ...], FrozenSet[int]]] = {}
+        self.by_type: Dict[type, Tuple[Tuple[_Feed, ...], FrozenSet[int]]] = {}
+        self.failing: Optional[FrozenSet[int]] = frozenset(
+            index for index, rule in enumerate(self.rules) if rule.syscalls is not None and rule.failed_syscalls
+        ) or None
+        markers: Dict[str, set] = {}
+        slow: List[Tuple[float, int]] = []
+        for index, rule in enumerate(self.rules):
+            if rule.syscalls is None:
+                continue
+            for marker in rule.args_markers:
+                markers.setdefault(marker, set()).add(index)
+            seconds = rule.min_seconds()
+            if seconds is not None:
+                slow.append((seconds, index))
+        self.markers: Tuple[Tuple[str, FrozenSet[int]], ...] = tuple(
+            (marker, frozenset(indexes)) for marker, indexes in markers.items()
+        )
+        self.slow = tuple(slow)
+        self.slow_from: Optional[float] = min(seconds for seconds, _ in slow) if slow else None
+
+    def _entry(self, indexes: Iterable[int]) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+        chosen = frozenset(indexes)
+        return tuple(self.feeds[index] for index in sorted(chosen)), chosen
+
+    def for_syscall(self, name: str) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+        """Return the feeds a syscall of this name always reaches, and remember them."""
+        entry = self._entry(
+            index for index, rule in enumerate(self.rules)
+            if rule.syscalls is None or rule.syscalls is EVERY_SYSCALL or name in rule.syscalls
+        )
+        self.by_name[name] = entry
+        return entry
+
+    def for_type(self, kind: type) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+        """Return the feeds an event of class ``kind`` (not a syscall) always reaches, and remember them."""
+        entry = self._entry(
+            index for index, rule in enumerate(self.rules)
+            if rule.syscalls is None or issubclass(kind, rule.event_types)
+        )
+        self.by_type[kind] = entry
+        return entry
+
+    def slow_rules(self, seconds: float) -> FrozenSet[int]:
+        """Return the indexes of the rules whose :meth:`Rule.min_seconds` ``seconds`` reaches."""
+        return frozenset(index for threshold, index in self.slow if seconds >= threshold)
+
+    def watchers(self, pid: Optional[int]) -> FrozenSet[int]:
+        """Return the indexes of the rules that watch ``pid``."""
+        return frozenset(index for index, rule in enumerate(self.rules) if rule.watching(pid))
+
+    def feeds_for(self, always: FrozenSet[int], extra: Iterable[int]) -> List[_Feed]:
+        """Return the feeds of ``always`` and ``extra`` together, once each, in rule order."""
+        return [self.feeds[index] for index in sorted(always.union(extra))]
+
+
 class Scan:
     """Runs rules over one event stream and counts what it saw.
 
@@ -314,6 +472,12 @@ class Scan:
         self.first_time: Optional[float] = None
         self.last_time: Optional[float] = None
         self.pid_spans: Dict[Optional[int], List[float]] = {}
+        # pid -> how many rules watch it; shared with the rules' watch() and unwatch().
+        self._watch_counts: Dict[Optional[int], int] = {}
+        for rule in self.rules:
+            rule._watched = set()
+            rule._watch_counts = self._watch_counts
+        self._dispatch = _Dispatch(self.rules)
 
     @property
     def span_seconds(self) -> Optional[float]:
@@ -322,44 +486,112 @@ class Scan:
         return self.last_time - self.first_time
 
     def run(self, events: Iterable[Event]) -> Iterator[Finding]:
-        """Feed ``events`` to every rule, then yield the findings with their severity.
+        """Feed ``events`` to the rules that need them, then yield the findings with their severity.
 
         Findings come out after the last event, because severity needs the
-        whole trace's span.
+        whole trace's span.  The loop keeps its counters in locals and
+        looks each event's feeds up in :class:`_Dispatch`, which took the
+        engine with all seven rules from 4.6-9.0 to 1.6-2.7 µs per event on
+        a loaded 2-core machine (benchmarks/bench_rules.py, docs/performance.md).
         """
-        processes = self.processes
-        rules = self.rules
         found: List[Finding] = []
-        pid_spans = self.pid_spans
-        for event in events:
-            self.events += 1
-            if isinstance(event, Unparsed):
-                self.unparsed += 1
-                continue
-            time = event.time
-            if time is not None:
-                if self.first_time is None:
-                    self.first_time = time
-                end = event.end_time if isinstance(event, Syscall) and event.end_time is not None else time
-                if isinstance(event, Syscall) and event.duration is not None:
-                    end = max(end, time + event.duration)
-                if self.last_time is None or end > self.last_time:
-                    self.last_time = end
-                span = pid_spans.get(event.pid)
-                if span is None:
-                    pid_spans[event.pid] = [time, end]
-                elif end > span[1]:
-                    span[1] = end
-            processes.observe(event)
-            for rule in rules:
-                try:
-                    found.extend(rule.feed(event, processes))
-                except StraceparseError as error:
-                    log.warning("%s:%d: rule %s skipped the event: %s", event.file, event.line, rule.id, error)
-        for rule in rules:
-            found.extend(rule.finish(processes))
+        try:
+            self._feed_all(events, found)
+        finally:
+            self._close_watches()
+        for rule in self.rules:
+            found.extend(rule.finish(self.processes))
         for finding in found:
             yield self.graded(finding)
+
+    def _close_watches(self) -> None:
+        for rule in self.rules:
+            rule._watched = set()
+        self._watch_counts.clear()
+
+    def _feed_all(self, events: Iterable[Event], found: List[Finding]) -> None:
+        processes = self.processes
+        observe_syscall = processes.observe_syscall
+        observe = processes.observe
+        dispatch = self._dispatch
+        by_name = dispatch.by_name
+        by_type = dispatch.by_type
+        failing = dispatch.failing
+        markers = dispatch.markers
+        slow_from = dispatch.slow_from
+        watch_counts = self._watch_counts
+        pid_spans = self.pid_spans
+        first_time = self.first_time
+        last_time = self.last_time
+        count = unparsed = 0
+        try:
+            for event in events:
+                count += 1
+                time = event.time
+                if isinstance(event, Syscall):
+                    end = time
+                    if time is not None:
+                        end_time = event.end_time
+                        if end_time is not None:
+                            end = end_time
+                        duration = event.duration
+                        if duration is not None and time + duration > end:
+                            end = time + duration
+                    observe_syscall(event)
+                    entry = by_name.get(event.syscall)
+                    if entry is None:
+                        entry = dispatch.for_syscall(event.syscall)
+                    # Rules added for this event only; None on almost every event.
+                    extra: Optional[FrozenSet[int]] = None
+                    if failing is not None and event.errno is not None:
+                        extra = failing
+                    if slow_from is not None:
+                        # measured_duration() inline: a call per syscall would cost more than the test.
+                        seconds = event.duration
+                        if seconds is None and time is not None and event.end_time is not None:
+                            seconds = event.end_time - time
+                        if seconds is not None and seconds >= slow_from:
+                            extra = dispatch.slow_rules(seconds).union(extra or ())
+                    for marker, indexes in markers:
+                        if marker in event.args_text:
+                            extra = indexes.union(extra or ())
+                else:
+                    if isinstance(event, Unparsed):
+                        unparsed += 1
+                        continue
+                    end = time
+                    observe(event)
+                    entry = by_type.get(type(event))
+                    if entry is None:
+                        entry = dispatch.for_type(type(event))
+                    extra = None
+                if time is not None:
+                    if first_time is None:
+                        first_time = time
+                    if last_time is None or end > last_time:
+                        last_time = end
+                    span = pid_spans.get(event.pid)
+                    if span is None:
+                        pid_spans[event.pid] = [time, end]
+                    elif end > span[1]:
+                        span[1] = end
+                if watch_counts and event.pid in watch_counts:
+                    extra = dispatch.watchers(event.pid).union(extra or ())
+                feeds = entry[0] if extra is None else dispatch.feeds_for(entry[1], extra)
+                for feed in feeds:
+                    try:
+                        result = feed(event, processes)
+                        if result:
+                            found.extend(result)
+                    except StraceparseError as error:
+                        log.warning(
+                            "%s:%d: rule %s skipped the event: %s", event.file, event.line, feed.__self__.id, error
+                        )
+        finally:
+            self.events += count
+            self.unparsed += unparsed
+            self.first_time = first_time
+            self.last_time = last_time
 
     def graded(self, finding: Finding) -> Finding:
         """Return ``finding`` with its severity and shares set from this scan's spans."""

@@ -66,6 +66,12 @@ class ErrorStorm(Rule):
         "min_ms": "storms that cost less are not reported, in milliseconds (a log without a clock reports all)",
     }
 
+    # A failed call starts a storm. While the pid has one, every syscall of
+    # the pid counts towards max_gap, so the rule watches the pid (see _end).
+    syscalls = frozenset()
+    failed_syscalls = True
+    event_types = (Exit,)
+
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._storms: Dict[Optional[int], Dict[Tuple[str, str], _Storm]] = {}
@@ -94,7 +100,10 @@ class ErrorStorm(Rule):
         if errno is None or errno.startswith("ERESTART") or not event.finished:
             return found
         key = (event.syscall, errno)
-        storms = self._storms.setdefault(pid, {})
+        storms = self._storms.get(pid)
+        if storms is None:
+            storms = self._storms[pid] = {}
+            self.watch(pid)
         storm = storms.get(key)
         if storm is None:
             storm = storms[key] = _Storm(event, index)
@@ -120,6 +129,7 @@ class ErrorStorm(Rule):
                     found.append(finding)
         if not storms:
             del self._storms[pid]
+            self.unwatch(pid)
         return found
 
     def _finding(self, key: Tuple[str, str], storm: _Storm) -> Finding:

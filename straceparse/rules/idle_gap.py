@@ -22,7 +22,7 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from ..events import Event, Exit, Syscall
 from ..processes import ProcessTable
-from .engine import Finding, Rule, evidence_of, register
+from .engine import EVERY_SYSCALL, Finding, Rule, evidence_of, register
 from .slow_syscall import BLOCKING_BY_DESIGN
 
 __all__ = ["IdleGap"]
@@ -45,6 +45,9 @@ class IdleGap(Rule):
     options = {"min_ms": 100.0}
     option_help = {"min_ms": "gap from which a finding is made, in milliseconds"}
 
+    syscalls = EVERY_SYSCALL  # each syscall of a thread ends the gap before it
+    event_types = (Exit,)
+
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._ends: Dict[Optional[int], Tuple[float, Syscall]] = {}
@@ -56,28 +59,39 @@ class IdleGap(Rule):
         )
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
+        # This rule gets every syscall, so the common case (a finished call
+        # with -T) computes its end here instead of calling _end_of.
         pid = event.pid
-        if isinstance(event, Exit):
-            self._ends.pop(pid, None)
+        time = event.time
+        if time is None:
+            if isinstance(event, Exit):
+                self._ends.pop(pid, None)
             return ()
-        if not isinstance(event, Syscall) or event.time is None:
+        if not isinstance(event, Syscall):
+            if isinstance(event, Exit):
+                self._ends.pop(pid, None)
             return ()
+        ends = self._ends
         found = ()
-        if pid is None and len(self._ends) > (None in self._ends):
-            # In strace's stderr mode an unprefixed line belongs to whichever single
-            # process is left, so it may continue any pid followed so far.
-            self._ends.clear()
-        elif pid is not None:
-            self._ends.pop(None, None)
-        previous = self._ends.pop(pid, None)
+        if pid is None:
+            if len(ends) > (None in ends):
+                # In strace's stderr mode an unprefixed line belongs to whichever single
+                # process is left, so it may continue any pid followed so far.
+                ends.clear()
+        elif None in ends:
+            del ends[None]
+        previous = ends.pop(pid, None)
         if previous is not None and event.started:
-            end, before = previous
-            gap = event.time - end
+            gap = time - previous[0]
             if gap * 1000.0 >= self.min_ms:
-                found = (self._finding(before, event, gap),)
-        end = _end_of(event)
-        if end is not None:
-            self._ends[pid] = (end, event)
+                found = (self._finding(previous[1], event, gap),)
+        duration = event.duration
+        if duration is not None and event.finished:
+            ends[pid] = (time + duration, event)
+        else:
+            end = _end_of(event)
+            if end is not None:
+                ends[pid] = (end, event)
         return found
 
     def _finding(self, before: Syscall, after: Syscall, gap: float) -> Finding:

@@ -124,6 +124,8 @@ class LongBlockingSyscall(Rule):
     summary = "a syscall stays in the kernel for min_ms or longer (ftrace function_graph or syscall events)"
     options = {"min_ms": 100.0}
     option_help = {"min_ms": "time in the kernel from which a syscall is reported, in milliseconds"}
+    syscalls = frozenset()  # strace events never matter here
+    event_types = (FtraceEvent,)
 
     def __init__(self, **settings) -> None:
         super().__init__(**settings)

@@ -26,8 +26,8 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 from ..events import Event, Exit, Syscall
 from ..processes import SOCKET, ProcessTable, leading_fd
 from .engine import Finding, Rule, evidence_of, measured_duration, register
-from .sockets import DatagramSockets
-from .waits import EpollInterest, Wait, wait_of
+from .sockets import DECORATION_MARKER, DatagramSockets
+from .waits import WAIT_SYSCALLS, EpollInterest, Wait, wait_of
 
 __all__ = ["PollTimeoutBeforeClose"]
 
@@ -74,6 +74,13 @@ class PollTimeoutBeforeClose(Rule):
     options = {"min_ms": 1.0}
     option_help = {"min_ms": "smallest wait timeout to consider, in milliseconds (shorter waits are polls)"}
 
+    # Writes start lingering connections, waits start pending ones, and
+    # socket() starts a UDP socket.  Reads, closes and exits matter only to a
+    # pid with one of those, which the rule watches (see feed).
+    syscalls = _WRITES | WAIT_SYSCALLS | frozenset(("epoll_ctl", "socket"))
+    event_types = (Exit,)
+    args_markers = (DECORATION_MARKER,)
+
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._pending: Dict[Optional[int], Dict[int, _Pending]] = {}
@@ -110,6 +117,18 @@ class PollTimeoutBeforeClose(Rule):
     # -- events
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
+        found = self._feed(event, processes)
+        # A pending wait also takes the pid's next events as evidence and its
+        # next time as the wait's end, as does a wait that had no duration.
+        pid = event.pid
+        self.watch_while(
+            pid,
+            pid in self._pending or pid in self._lingers or pid in self._unmeasured
+            or self._datagrams.has_sockets(pid),
+        )
+        return found
+
+    def _feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         pid = event.pid
         self._datagrams.observe(event)
         if pid in self._unmeasured and event.time is not None:
@@ -121,16 +140,22 @@ class PollTimeoutBeforeClose(Rule):
         if not isinstance(event, Syscall):
             return ()
         found: List[Finding] = []
-        for pending in self._waits_of(pid):
-            if pending.event is not event:
-                if pending.next_time is None and event.time is not None:
-                    pending.next_time = event.time
-                if len(pending.following) < _FOLLOWING:
-                    pending.following.append(event)
+        if pid in self._pending:
+            for pending in self._waits_of(pid):
+                if pending.event is not event:
+                    if pending.next_time is None and event.time is not None:
+                        pending.next_time = event.time
+                    if len(pending.following) < _FOLLOWING:
+                        pending.following.append(event)
         name = event.syscall
+        # Reads, closes and new fds below change only a pid's pending waits and
+        # lingering connections; most pids have neither, so spare the fd regex.
+        followed = pid in self._pending or pid in self._lingers
         if name == "epoll_ctl":
             self._epoll.observe(event)
         elif name in _READS:
+            if not followed:
+                return found
             fd = leading_fd(event)
             pending = self._pending.get(pid, {}).get(fd) if fd is not None else None
             succeeded = event.errno is None and event.retval is not None and event.retval >= 0
@@ -149,6 +174,8 @@ class PollTimeoutBeforeClose(Rule):
                 if processes.kind(pid, fd) == SOCKET and not self._datagrams.is_datagram(pid, fd):
                     self._lingers.setdefault(pid, {})[fd] = _Linger(event)
         elif name in _CLOSES:
+            if not followed:
+                return found
             fd = leading_fd(event)
             pending = self._pending.get(pid, {}).get(fd) if fd is not None else None
             if pending is not None:
@@ -167,7 +194,7 @@ class PollTimeoutBeforeClose(Rule):
             wait = wait_of(event, self._epoll)
             if wait is not None:
                 self._wait(event, wait, processes)
-        if name in _NEW_FDS and event.retval is not None and event.retval >= 0 and event.errno is None:
+        if followed and name in _NEW_FDS and event.retval is not None and event.retval >= 0 and event.errno is None:
             # The fd number is new again, so whatever waited on its old holder is over.
             self._forget_linger(pid, event.retval)
             pending = self._pending.get(pid, {}).get(event.retval)

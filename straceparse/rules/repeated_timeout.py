@@ -72,6 +72,9 @@ class RepeatedTimeout(Rule):
         "include_listening": "also count waits on listening sockets only (an idle accept loop)",
     }
 
+    syscalls = _FUTEXES | WAIT_SYSCALLS | frozenset(("epoll_ctl", "close", "exit_group"))
+    event_types = (Exit,)
+
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._sites: Dict[Optional[int], Dict[Tuple, _Site]] = {}
@@ -86,6 +89,7 @@ class RepeatedTimeout(Rule):
         pid = event.pid
         waiting = self._unmeasured.pop(pid, None)
         if waiting is not None:
+            self.unwatch(pid)
             site, wait_event, floor = waiting
             if event.time is not None:
                 site.add(wait_event, max(event.time - wait_event.time, floor), "timestamps")
@@ -106,6 +110,8 @@ class RepeatedTimeout(Rule):
             if event.retval == 0 and event.errno is None:
                 self._wait(event, processes)
         elif name == "close":
+            if not self._sites.get(pid):
+                return ()  # nothing waits on any fd of this pid: spare the fd regex
             return self._closed(pid, leading_fd(event))
         elif name == "exit_group":
             return self._report(pid)
@@ -167,10 +173,10 @@ class RepeatedTimeout(Rule):
         measured, source = measured_duration(event)
         if measured is not None:
             site.add(event, max(measured, floor or 0.0), source)
-        elif event.time is not None and floor is not None:
-            self._unmeasured[event.pid] = (site, event, floor)
         elif event.time is not None:
-            self._unmeasured[event.pid] = (site, event, 0.0)
+            # Measured at the pid's next event, whatever its syscall.
+            self._unmeasured[event.pid] = (site, event, 0.0 if floor is None else floor)
+            self.watch(event.pid)
         elif floor is not None:
             site.add(event, floor, "timeout")
         else:

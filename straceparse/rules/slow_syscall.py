@@ -58,6 +58,8 @@ class SlowSyscall(Rule):
         "max_groups": "groups of syscall and fd followed; slow calls of further groups are not counted",
     }
 
+    syscalls = frozenset()  # every call it needs comes through min_seconds()
+
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._skip = frozenset(self.skip)
@@ -67,6 +69,11 @@ class SlowSyscall(Rule):
     @classmethod
     def describe_total(cls, count: int, seconds: float) -> str:
         return "%d group%s of slow syscalls, %.2f s in all" % (count, "" if count == 1 else "s", seconds)
+
+    def min_seconds(self) -> Optional[float]:
+        # A nanosecond below the threshold, so that rounding in min_ms / 1000
+        # never keeps out a call that feed's own test (seconds * 1000 >= min_ms) takes.
+        return self.min_ms / 1000.0 - 1e-9
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         if not isinstance(event, Syscall) or event.syscall in self._skip:

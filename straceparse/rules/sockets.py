@@ -15,7 +15,12 @@ from typing import Dict, Optional
 from ..events import Event, Exit, Syscall
 from ..processes import leading_fd
 
-__all__ = ["DatagramSockets", "port_of_address", "UNCONNECTED"]
+__all__ = ["DatagramSockets", "port_of_address", "UNCONNECTED", "DECORATION_MARKER", "WATCHED"]
+
+#: Argument text that may hold a UDP decoration (``-yy``), whatever the syscall.
+DECORATION_MARKER = "<UDP"
+#: Syscalls that change the table, besides any call whose text has :data:`DECORATION_MARKER`.
+WATCHED = frozenset(("socket", "connect", "close", "exit_group"))
 
 #: The peer port of a UDP socket that has not been connected.
 UNCONNECTED = 0
@@ -48,6 +53,10 @@ class DatagramSockets:
     def is_datagram(self, pid: Optional[int], fd: int) -> bool:
         return fd in self._ports.get(pid, {})
 
+    def has_sockets(self, pid: Optional[int]) -> bool:
+        """Tell whether ``pid`` has any UDP socket followed."""
+        return pid in self._ports
+
     def observe(self, event: Event) -> None:
         """Update the table with what ``event`` did to UDP sockets."""
         if isinstance(event, Exit):
@@ -55,10 +64,14 @@ class DatagramSockets:
             return
         if not isinstance(event, Syscall):
             return
-        text = event.args_text
-        if "<UDP" in text:
-            self._learn_decorations(event.pid, text)
         name = event.syscall
+        text = event.args_text
+        if name not in WATCHED:
+            if DECORATION_MARKER in text:
+                self._learn_decorations(event.pid, text)
+            return
+        if DECORATION_MARKER in text:
+            self._learn_decorations(event.pid, text)
         if name == "socket":
             if event.errno is None and event.retval is not None and event.retval >= 0 and "SOCK_DGRAM" in text:
                 if text.startswith(("AF_INET,", "AF_INET6,")):
