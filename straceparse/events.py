@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import attrs
 
 from .errors import ParseError
+from .grammar import parse_arguments
 from .layout import LineLayout, render_event
 from .values import FdTarget, parse_decoration, to_json
 
@@ -172,8 +173,6 @@ class Syscall(Event):
         """
         cached = self._args
         if cached is None:
-            from .grammar import parse_arguments
-
             try:
                 cached = parse_arguments(self.args_text)
             except ParseError as error:

@@ -35,6 +35,8 @@ __all__ = [
     "decode_c_string",
     "encode_c_string",
     "parse_decoration",
+    "read_decorated",
+    "read_number",
     "render",
     "to_json",
     "unwrap",
@@ -343,6 +345,34 @@ def unwrap(value: Any) -> Any:
     while isinstance(value, (Commented, Decorated)):
         value = value.value
     return value
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def read_number(token: str) -> int:
+    """Return the integer a NUMBER token spells: decimal, hex ``0x1f`` or octal ``0755``, maybe negative."""
+    if token[0] in "123456789":
+        return int(token)
+    negative = token.startswith("-")
+    digits = token[1:] if negative else token
+    if digits.startswith(("0x", "0X")):
+        value = int(digits, 16)
+    elif len(digits) > 1 and digits.startswith("0"):
+        value = int(digits, 8)
+    else:
+        value = int(digits)
+    return -value if negative else value
+
+
+_DELETED = "(deleted)"
+
+
+def read_decorated(value: Any, token: str) -> Decorated:
+    """Attach a DECORATION token (``<TCP:[...]>``, ``</tmp/x>(deleted)``) to ``value``."""
+    if token.endswith(_DELETED):
+        return Decorated(value, token[1 : -1 - len(_DELETED)], deleted=True)
+    return Decorated(value, token[1:-1])
 
 
 # ---------------------------------------------------------------- C strings

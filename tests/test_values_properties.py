@@ -5,7 +5,9 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from straceparse import parse_arguments
+from straceparse import ParseError, parse_arguments
+from straceparse.arguments import read_arguments
+from straceparse.grammar import parse_arguments_with_lark
 from straceparse.values import (
     AbstractName,
     AddressOf,
@@ -104,3 +106,38 @@ def test_c_string_round_trip(data):
 @given(st.binary(max_size=64))
 def test_string_argument_round_trip(data):
     assert parse_arguments(encode_c_string(data)) == (CString(data),)
+
+
+# ---------------------------------------------------------------- the hand-written reader
+# parse_arguments tries straceparse.arguments first; these hold it to the grammar.
+
+
+@settings(max_examples=400, deadline=None)
+@given(arguments)
+def test_reader_matches_grammar_on_rendered(args):
+    text = ", ".join(render(value) for value in args)
+    assert read_arguments(text) == parse_arguments_with_lark(text)
+
+
+# Pieces of the argument language, valid and not, joined at random: the reader
+# must read what the grammar reads, equal, and decline the rest.
+FRAGMENTS = [
+    "NULL", "a", "NULLX", "1", "-1", "0x1f", "0755", "0X1", ",", ", ", " ", "\t", "=", "==", "|", "->", "=>",
+    "&&", "<<", "*", "...", '"s"', '"\\n"', "/* c */", "<x>", "<a<b>>", "(deleted)", "<unfinished ...>",
+    "<... resuming interrupted poll ...>", "<", "-", "(", ")", "[", "]", "{", "}", "~", "&", "@", "\n",
+]
+
+
+def grammar_or_none(text):
+    try:
+        return parse_arguments_with_lark(text)
+    except ParseError:
+        return None
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join))
+def test_reader_matches_grammar_on_fragments(text):
+    values = read_arguments(text)
+    if values is not None:
+        assert values == grammar_or_none(text)
