@@ -38,6 +38,17 @@ class _ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, "%s: error: %s\n" % (self.prog, message))
 
 
+def _positive_int(text: str) -> int:
+    """Read a command-line count that must be 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("invalid count %r: expected an integer of 1 or more" % text) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("invalid count %r: expected an integer of 1 or more" % text)
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="straceparse",
@@ -76,7 +87,7 @@ def _build_parser() -> argparse.ArgumentParser:
     top_parser = commands.add_parser("top", help="list the kernel functions that took the most time in an ftrace file")
     top_parser.add_argument("file", metavar="FILE", help="function_graph trace to read; - reads standard input")
     top_parser.add_argument(
-        "-n", "--count", type=int, default=20, metavar="N", help="how many functions to list (default: 20)"
+        "-n", "--count", type=_positive_int, default=20, metavar="N", help="how many functions to list (default: 20)"
     )
 
     _add_output_options(scan_parser)
@@ -230,8 +241,10 @@ def _run_rules(options: argparse.Namespace) -> int:
 def _run_top(options: argparse.Namespace) -> int:
     totals = function_totals(call_tree(options.file))
     if not totals:
-        sys.stderr.write("straceparse: %s: no function_graph call with a duration found\n" % options.file)
-        return EXIT_ERROR
+        raise InputError(
+            "%s: no function_graph call with a duration found; top reads ftrace function_graph output "
+            "(for a strace log, use straceparse scan)" % options.file
+        )
     sys.stdout.write("%12s %12s %12s %7s  %s\n" % ("total ms", "self ms", "max ms", "calls", "function"))
     for total in totals[: max(options.count, 0)]:
         sys.stdout.write(

@@ -114,6 +114,11 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
     else:
         out.append("no findings")
     out.append("%s read from %s, %s" % _counts(summary))
+    examples = summary.get("unparsed_examples") or []
+    if examples:
+        shown = ", ".join("%s:%d (%s)" % (e["file"], e["line"], e["reason"]) for e in examples[:3])
+        out.append("unparsed: %s%s; `straceparse parse FILE` shows every line and why" % (
+            shown, ", ..." if summary["unparsed"] > 3 else ""))
     return "\n".join(out) + "\n"
 
 

@@ -120,9 +120,14 @@ def scan(
     ``rules``, or pick registered ones with ``select``, ``ignore`` and
     per-rule ``settings``.  ``input_format`` is ``auto`` (strace or ftrace,
     decided per source), ``strace`` or ``ftrace``.
+
+    Raises :class:`InputError` for a source that has no line at all or no
+    line of strace or ftrace output: scanning it would report "no findings"
+    for a file that was never a trace.
     """
     findings: List[Finding] = []
     events = unparsed = 0
+    examples: List[Dict[str, Any]] = []
     files = []
     rule_ids: List[str] = []
     for source in group_sources(sources):
@@ -134,12 +139,18 @@ def scan(
         run = Scan(chosen)
         if isinstance(source, TraceSet):
             findings.extend(run.run(source.events()))
-            files.extend(source.paths)
+            names = list(source.paths)
         else:
             findings.extend(run.run(read_events(source, input_format)))
-            files.append(_name(source))
+            names = [_name(source)]
+        files.extend(names)
+        if run.events == run.unparsed:
+            raise _not_a_trace(", ".join(names), run, input_format)
         events += run.events
         unparsed += run.unparsed
+        examples.extend(
+            {"file": file, "line": line, "reason": reason} for file, line, reason in run.unparsed_examples
+        )
     per_rule: Dict[str, Dict[str, Any]] = {rule_id: {"findings": 0, "cost_seconds": 0.0} for rule_id in rule_ids}
     for finding in findings:
         total = per_rule.setdefault(finding.rule, {"findings": 0, "cost_seconds": 0.0})
@@ -151,6 +162,7 @@ def scan(
         "files": files,
         "events": events,
         "unparsed": unparsed,
+        "unparsed_examples": examples[:5],
         "findings": len(findings),
         "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
         "rules": per_rule,
@@ -158,7 +170,25 @@ def scan(
     return ScanReport(tuple(findings), summary)
 
 
+def _not_a_trace(name: str, run: Scan, input_format: str) -> InputError:
+    """Build the error for a source none of whose lines is a trace line."""
+    if not run.events:
+        return InputError("%s: no lines to read; expected strace or ftrace output" % name)
+    _, line, reason = run.unparsed_examples[0]
+    read_as = "" if input_format == "auto" else " as %s" % input_format
+    return InputError(
+        "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace "
+        "output, and give a compressed trace by its path rather than on standard input"
+        % (name, run.events, read_as, line, reason)
+    )
+
+
 def _name(source: Union[Source, Iterable[str]]) -> str:
+    """Return the name a report shows for ``source``: its path, ``<stdin>``, or the stream's name."""
     if isinstance(source, str):
-        return "<stdin>" if source == "-" else source if "\n" not in source else "<string>"
-    return str(getattr(source, "name", None) or getattr(source, "__fspath__", lambda: "<stream>")())
+        if "\n" in source:
+            return "<string>"
+        return "<stdin>" if source == "-" else source
+    if isinstance(source, os.PathLike):
+        return os.fspath(source)
+    return str(getattr(source, "name", None) or "<stream>")

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from conftest import CORPUS, EXIM_TRACES
+from conftest import CAPTURES, CORPUS, EXIM_TRACES
 
 from straceparse.cli import main
 
@@ -94,3 +94,42 @@ def test_console_script_runs():
     result = subprocess.run(["straceparse", "rules"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "\npoll-timeout-before-close\t" in result.stdout
+
+
+def test_scan_empty_file_exit_two(tmp_path):
+    empty = tmp_path / "empty.strace"
+    empty.write_text("")
+    result = run("scan", str(empty))
+    assert result.returncode == 2
+    assert result.stderr == "straceparse: error: %s: no lines to read; expected strace or ftrace output\n" % empty
+
+
+def test_scan_not_a_trace_exit_two():
+    readme = str(CAPTURES / "exim" / "analysis-summary.txt")
+    result = run("scan", readme)
+    assert result.returncode == 2
+    assert result.stderr.startswith("straceparse: error: %s: none of its " % readme)
+    assert result.stderr.endswith(
+        "check that the file is strace or ftrace output, and give a compressed trace by its path "
+        "rather than on standard input\n"
+    )
+
+
+def test_scan_negative_threshold_exit_two():
+    result = run("scan", "--set", "idle-gap.min_ms=-5", EXIM)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "straceparse: error: invalid value '-5' for idle-gap.min_ms: expected a number of 0 or more (default 100.0)\n"
+    )
+
+
+def test_scan_names_unparsed_lines():
+    path = str(CORPUS / "01-haproxy-pollhup.log")
+    out = run("scan", path).stdout
+    assert "\nunparsed: %s:26 (not-strace), " % path in out
+
+
+def test_top_zero_count_exit_two():
+    result = run("top", "-n", "0", str(CORPUS / "06-kernel-doc-function-graph-options.ftrace"))
+    assert result.returncode == 2
+    assert "invalid count '0': expected an integer of 1 or more" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from straceparse import scan
+from straceparse.errors import InputError
 from straceparse.cli import main
 from straceparse.rules import select_rules
 
@@ -100,10 +101,10 @@ def test_scan_both_formats_both_rules():
     assert rules == {"poll-timeout-before-close", "long-blocking-syscall"}
 
 
-def test_forced_strace_format_no_ftrace_finding():
-    report = scan(POLL, input_format="strace")
-    assert report.findings == ()
-    assert report.summary["unparsed"] == 20
+def test_forced_strace_format_rejects_ftrace():
+    with pytest.raises(InputError) as raised:
+        scan(POLL, input_format="strace")
+    assert str(raised.value).startswith("%s: none of its 20 lines could be read as strace (line 1: " % POLL)
 
 
 def test_rules_include_long_blocking():
@@ -145,7 +146,10 @@ def test_cli_top_lists_functions(capsys):
 def test_cli_top_without_graph_fails(capsys):
     path = CORPUS / "07-kernel-doc-function-tracer.ftrace"
     assert main(["top", str(path)]) == 2
-    assert capsys.readouterr().err == "straceparse: %s: no function_graph call with a duration found\n" % path
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s: no function_graph call with a duration found; top reads ftrace "
+        "function_graph output (for a strace log, use straceparse scan)\n" % path
+    )
 
 
 def test_scan_open_file_detects_ftrace():

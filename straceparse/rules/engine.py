@@ -162,6 +162,9 @@ class UnknownRuleError(StraceparseError):
     """A rule id or option that does not exist."""
 
 
+_UNPARSED_EXAMPLES = 5  # unparsed lines a scan names in its summary
+
+
 class InvalidOptionError(StraceparseError):
     """A rule option whose value has the wrong type."""
 
@@ -345,8 +348,14 @@ def coerce_option(rule_id: str, name: str, default: Any, value: Any) -> Any:
             raise invalid("an integer" if kind is int else "a number") from None
         if kind is int and not isinstance(number, int):
             if isinstance(number, float) and number.is_integer():
-                return int(number)
-            raise invalid("an integer")
+                number = int(number)
+            else:
+                raise invalid("an integer")
+        # Thresholds and counts are never negative, and a count that defaults to
+        # one or more means "how many", which zero would switch off silently.
+        lowest = 1 if kind is int and default >= 1 else 0 if default >= 0 else None
+        if lowest is not None and number < lowest:
+            raise invalid("%s of %d or more" % ("an integer" if kind is int else "a number", lowest))
         return kind(number)
     if isinstance(default, (tuple, frozenset)):
         items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
@@ -469,6 +478,8 @@ class Scan:
         self.processes = ProcessTable()
         self.events = 0
         self.unparsed = 0
+        #: (file, line, reason) of the first unparsed lines, for a pointer in reports.
+        self.unparsed_examples: List[Tuple[str, int, str]] = []
         self.first_time: Optional[float] = None
         self.last_time: Optional[float] = None
         self.pid_spans: Dict[Optional[int], List[float]] = {}
@@ -558,6 +569,8 @@ class Scan:
                 else:
                     if isinstance(event, Unparsed):
                         unparsed += 1
+                        if unparsed <= _UNPARSED_EXAMPLES:
+                            self.unparsed_examples.append((event.file, event.line, event.reason))
                         continue
                     end = time
                     observe(event)
