@@ -353,7 +353,11 @@ def coerce_option(rule_id: str, name: str, default: Any, value: Any) -> Any:
                 raise invalid("an integer")
         # Thresholds and counts are never negative, and a count that defaults to
         # one or more means "how many", which zero would switch off silently.
-        lowest = 1 if kind is int and default >= 1 else 0 if default >= 0 else None
+        lowest = None
+        if kind is int and default >= 1:
+            lowest = 1
+        elif default >= 0:
+            lowest = 0
         if lowest is not None and number < lowest:
             raise invalid("%s of %d or more" % ("an integer" if kind is int else "a number", lowest))
         return kind(number)
