@@ -141,6 +141,7 @@ class ErrorStorm(Rule):
         first, last = storm.first, storm.last
         events = storm.examples + ([last] if last not in storm.examples else [])
         lines, evidence = evidence_of(events)
+
         cost, source = 0.0, "unknown"
         span = None
         if first.time is not None and last.time is not None:
@@ -150,6 +151,7 @@ class ErrorStorm(Rule):
             cost, source = span, "timestamps"
         elif storm.timed:
             cost, source = storm.syscall_seconds, "duration"
+
         message = "%s failed with %s %d times in a row" % (syscall, errno, storm.count)
         if source != "unknown":
             message += " over %.3f s%s" % (cost, resolution_note(first, last) if source == "timestamps" else "")

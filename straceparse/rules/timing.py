@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from ..events import Event, Syscall
+from . import engine
 
 __all__ = ["clock_resolution", "resolution_note", "resolved_difference", "measured_duration"]
 
@@ -60,24 +61,12 @@ def resolution_note(*events: Event) -> str:
 
 
 def measured_duration(event: Syscall, next_time: Optional[float] = None) -> Tuple[Optional[float], str]:
-    """Return how long ``event`` took and where that number came from.
+    """Return how long ``event`` took and where that number came from, as the engine's function does.
 
-    ``duration`` is strace's ``-T`` value; ``timestamps`` is the resumed
-    line's time minus the call's time, or else ``next_time`` (the time of the
-    same pid's next event) minus the call's time.
-    ``(None, "unknown")`` without a clock, or when the clock cannot resolve
-    the difference (see :func:`resolved_difference`).
+    The difference is that a ``timestamps`` measure the log's clock cannot
+    resolve (see :func:`resolved_difference`) becomes ``(None, "unknown")``.
     """
-    if event.duration is not None:
-        return event.duration, "duration"
-    if event.time is None:
+    seconds, source = engine.measured_duration(event, next_time)
+    if source == "timestamps" and resolved_difference(seconds, event) is None:
         return None, "unknown"
-    if event.end_time is not None:
-        seconds = resolved_difference(event.end_time - event.time, event)
-    elif next_time is not None:
-        seconds = resolved_difference(next_time - event.time, event)
-    else:
-        return None, "unknown"
-    if seconds is None:
-        return None, "unknown"
-    return seconds, "timestamps"
+    return seconds, source
