@@ -18,7 +18,7 @@ import attrs
 
 from .events import Event, Exit, Signal, Syscall, Unparsed
 from .parser import Source, parse
-from .processes import ProcessTable, fd_kind_of_decoration, leading_fd, _LEADING_FD
+from .processes import LISTENING, SOCKET, ProcessTable, fd_kind_of_decoration, leading_fd, _LEADING_FD
 from .rules.engine import Evidence, evidence_of
 from .rules.waits import WAIT_SYSCALLS, wait_of
 
@@ -42,7 +42,7 @@ _FD_FIRST = frozenset(
         "fchown", "fcntl", "fcntl64", "ioctl", "lseek", "_llseek", "getdents", "getdents64", "flock",
         "send", "sendto", "sendmsg", "sendmmsg", "recv", "recvfrom", "recvmsg", "recvmmsg", "sendfile",
         "accept", "accept4", "bind", "connect", "listen", "getsockopt", "setsockopt", "getsockname",
-        "getpeername", "epoll_ctl", "mmap", "dup", "dup2", "dup3", "splice", "tee", "fallocate",
+        "getpeername", "epoll_ctl", "dup", "dup2", "dup3", "splice", "tee", "fallocate",
     )
 )
 # Syscalls that only take a socket: an fd seen in one of them is a socket
@@ -55,6 +55,8 @@ _SOCKET_ONLY = frozenset(
         "getpeername",
     )
 )
+# Syscalls that take a listening socket: the fd they are given is one.
+_ACCEPTS = frozenset(("accept", "accept4"))
 _EXAMPLES = 3  # example lines kept per signature and side
 
 
@@ -62,20 +64,29 @@ _EXAMPLES = 3  # example lines kept per signature and side
 
 
 class _FdRoles:
-    """What each fd is, per pid: the process table, sharpened by socket-only calls."""
+    """What each fd is, per pid: the process table, sharpened by socket-only calls.
+
+    A role must not depend on ``-yy``: a listening socket's decoration
+    (``TCP:[127.0.0.1:2525]``, no peer) reads as a plain socket, so an fd
+    that the table or an ``accept`` shows to be listening stays listening.
+    """
 
     def __init__(self) -> None:
         self.processes = ProcessTable()
-        self._sockets: Dict[Tuple[Optional[int], int], None] = {}
+        self._sockets: Dict[Tuple[Optional[int], int], str] = {}
 
     def role(self, pid: Optional[int], fd: int, decoration: str = "") -> str:
-        if decoration:
-            return fd_kind_of_decoration(decoration)
         kind = self.processes.kind(pid, fd)
+        seen = self._sockets.get((pid, fd))
+        if decoration:
+            decorated = fd_kind_of_decoration(decoration)
+            if decorated == SOCKET and LISTENING in (kind, seen):
+                return LISTENING
+            return decorated
         if kind is not None:
-            return kind
-        if (pid, fd) in self._sockets:
-            return "socket"
+            return LISTENING if seen == LISTENING else kind
+        if seen is not None:
+            return seen
         return "fd %d" % fd
 
     def observe(self, event: Event) -> None:
@@ -84,7 +95,9 @@ class _FdRoles:
             if name in _SOCKET_ONLY:
                 fd = leading_fd(event)
                 if fd is not None:
-                    self._sockets[(event.pid, fd)] = None
+                    role = LISTENING if name in _ACCEPTS else SOCKET
+                    if self._sockets.get((event.pid, fd)) != LISTENING:
+                        self._sockets[(event.pid, fd)] = role
             elif name == "close":
                 fd = leading_fd(event)
                 if fd is not None:
@@ -117,6 +130,8 @@ def _call_of(event: Syscall, roles: _FdRoles) -> str:
     if name in _FD_FIRST:
         match = _LEADING_FD.match(event.args_text)
         if match:
+            if name in _ACCEPTS:
+                return "%s(%s)" % (name, LISTENING)
             return "%s(%s)" % (name, roles.role(event.pid, int(match.group(1)), match.group(2) or ""))
     return "%s(...)" % name
 

@@ -132,3 +132,39 @@ def test_cli_diff_session_sets(capsys):
     assert first["count_bad"] == 4
     assert len(data["summary"]["good"]["files"]) == 4
     assert 0.200 <= first["cost_per_call_seconds"] < 0.201
+
+
+# The same Exim workload traced twice, without and with -yy. Lines 617 and 619
+# of the -yy trace decorate the listening socket as TCP:[127.0.0.1:2525], with
+# no peer, as a connected socket's decoration would have.
+FLAG_PAIR = (EXIM_TRACES / "exim-f-r-s128.strace", EXIM_TRACES / "exim-f-tt-T-yy.strace")
+
+
+@pytest.mark.parametrize("call", ["accept", "poll"])
+def test_flag_pair_listening_role_same(call):
+    changes = diff(*FLAG_PAIR).changes
+    added = [change.signature for change in changes if change.kind == "added"]
+    removed = [change.signature for change in changes if change.kind == "removed"]
+    assert [signature for signature in added if signature.startswith(call + "(")] == []
+    assert [signature for signature in removed if signature.startswith(call + "(")] == []
+
+
+def test_flag_pair_mmap_address_no_fd():
+    # mmap's first argument is an address: line 819 "mmap(0x7f71e5bf5000, ..." named "fd 0" before.
+    signatures = [change.signature for change in diff(*FLAG_PAIR).changes]
+    assert [signature for signature in signatures if signature.startswith("mmap(fd")] == []
+    assert [signature for signature in signatures if signature.startswith("mmap(other")] == []
+
+
+ROLE_CASES = [
+    # exim-f-tt-T-yy.strace line 619: the fd accept takes is listening, whatever its decoration.
+    ('14293 19:25:09.305114 accept(4<TCP:[127.0.0.1:2525]>, {sa_family=AF_INET, sin_port=htons(37478), '
+     'sin_addr=inet_addr("127.0.0.1")}, [28 => 16]) = 5<TCP:[127.0.0.1:2525->127.0.0.1:37478]> <0.000013>',
+     "accept(listening) = >0"),
+]
+
+
+@pytest.mark.parametrize("line, expected", ROLE_CASES)
+def test_signature_of_accept_listening(line, expected):
+    (event,) = list(straceparse.parse(line + "\n"))
+    assert signature_of(event) == expected

@@ -19,7 +19,8 @@ from typing import Dict, Iterable, List, Optional
 
 from ..events import Event, Exit, Syscall
 from ..processes import ProcessTable, leading_fd
-from .engine import Finding, Rule, evidence_of, measured_duration, register
+from .engine import Finding, Rule, evidence_of, register
+from .timing import measured_duration
 from .sockets import DECORATION_MARKER, UNCONNECTED, DatagramSockets, port_of_address
 from .waits import EpollInterest, wait_of
 

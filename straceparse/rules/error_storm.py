@@ -11,7 +11,10 @@ for each directory) or an fd sweep changes them every time:
     fcntl(441032196, F_GETFD)               = -1 EBADF (Bad file descriptor)
 
 The finding gives the count, the time from the first call to the end of the
-last, and the time inside the failing calls when ``-T`` shows it.  Not
+last, and the time inside the failing calls when ``-T`` shows it.  When the
+log's clock cannot resolve that span (a storm inside one second of ``-t``
+stamps), the cost is the time inside the calls if ``-T`` gave it, or else
+unknown, as in a log with no clock.  Not
 findings: ``ERESTART*`` returns, which strace prints when a signal interrupts
 a call; sparse failures such as Python's ``ioctl(fd, TCGETS)`` = ``ENOTTY``
 once per imported file, which ``max_gap`` splits into short runs; runs
@@ -25,6 +28,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from ..events import Event, Exit, Syscall
 from ..processes import ProcessTable
 from .engine import Finding, Rule, evidence_of, register
+from .timing import clock_resolution, resolution_note, resolved_difference
 
 __all__ = ["ErrorStorm"]
 
@@ -137,17 +141,26 @@ class ErrorStorm(Rule):
         first, last = storm.first, storm.last
         events = storm.examples + ([last] if last not in storm.examples else [])
         lines, evidence = evidence_of(events)
+
         cost, source = 0.0, "unknown"
+        span = None
         if first.time is not None and last.time is not None:
             end = last.time + (last.duration or 0.0)
-            cost, source = end - first.time, "timestamps"
+            span = resolved_difference(end - first.time, first, last)
+        if span is not None:
+            cost, source = span, "timestamps"
         elif storm.timed:
             cost, source = storm.syscall_seconds, "duration"
+
         message = "%s failed with %s %d times in a row" % (syscall, errno, storm.count)
-        if source == "unknown":
+        if source != "unknown":
+            message += " over %.3f s%s" % (cost, resolution_note(first, last) if source == "timestamps" else "")
+        elif first.time is None:
             message += "; the log has no clock to measure the time spent"
         else:
-            message += " over %.3f s" % cost
+            message += "; the log's clock, which ticks every %g s, is too coarse to measure the time spent" % (
+                clock_resolution(first)
+            )
         if storm.timed:
             message += " (%.3f s inside the calls)" % storm.syscall_seconds
         return Finding(

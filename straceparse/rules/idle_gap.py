@@ -13,17 +13,23 @@ with no syscall to blame:
 
 Under strace every syscall stops the thread twice, so gaps also include
 tracing overhead; a few milliseconds is noise, which is why the default is
-100 ms.  Signal deliveries do not end a gap.
+100 ms.  Not user-space time, so never a finding: a gap that contains a
+signal delivery to the thread or a stop of its process (``--- stopped by
+SIGSTOP ---``), and a gap after a call interrupted by a signal
+(``ERESTART*``), such as the one before ``restart_syscall`` resumes the
+call after a stop.  A gap no longer than one tick of the log's clock (one second under
+``-t``) cannot be told from no gap, so it is not reported either.
 """
 
 from __future__ import annotations
 
 from typing import Dict, Iterable, Optional, Tuple
 
-from ..events import Event, Exit, Syscall
+from ..events import Event, Exit, Signal, Syscall
 from ..processes import ProcessTable
 from .engine import EVERY_SYSCALL, Finding, Rule, evidence_of, register
 from .slow_syscall import BLOCKING_BY_DESIGN
+from .timing import resolution_note, resolved_difference
 
 __all__ = ["IdleGap"]
 
@@ -37,6 +43,11 @@ _MAY_BLOCK = frozenset(BLOCKING_BY_DESIGN) | frozenset(
     )
 )
 
+#: Signals whose default action stops every thread of the process.
+_STOP_SIGNALS = frozenset(("SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"))
+
+_CLONES = frozenset(("clone", "clone3"))
+
 
 @register
 class IdleGap(Rule):
@@ -46,11 +57,14 @@ class IdleGap(Rule):
     option_help = {"min_ms": "gap from which a finding is made, in milliseconds"}
 
     syscalls = EVERY_SYSCALL  # each syscall of a thread ends the gap before it
-    event_types = (Exit,)
+    event_types = (Exit, Signal)
 
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
         self._ends: Dict[Optional[int], Tuple[float, Syscall]] = {}
+        # thread tid -> pid of its thread group, from clone(CLONE_THREAD); a
+        # stop of one thread stops them all.
+        self._groups: Dict[int, int] = {}
 
     @classmethod
     def describe_total(cls, count: int, seconds: float) -> str:
@@ -63,13 +77,15 @@ class IdleGap(Rule):
         # with -T) computes its end here instead of calling _end_of.
         pid = event.pid
         time = event.time
-        if time is None:
-            if isinstance(event, Exit):
-                self._ends.pop(pid, None)
-            return ()
         if not isinstance(event, Syscall):
             if isinstance(event, Exit):
                 self._ends.pop(pid, None)
+                if pid is not None:
+                    self._groups.pop(pid, None)
+            elif isinstance(event, Signal):
+                self._interrupt(event)
+            return ()
+        if time is None:
             return ()
         ends = self._ends
         found = ()
@@ -82,9 +98,17 @@ class IdleGap(Rule):
             del ends[None]
         previous = ends.pop(pid, None)
         if previous is not None and event.started:
-            gap = time - previous[0]
-            if gap * 1000.0 >= self.min_ms:
+            gap = resolved_difference(time - previous[0], previous[1], event)
+            if gap is not None and gap * 1000.0 >= self.min_ms:
                 found = (self._finding(previous[1], event, gap),)
+        if event.syscall in _CLONES and pid is not None:
+            self._follow_thread(event)
+        errno = event.errno
+        if errno is not None and errno.startswith("ERESTART"):
+            # A signal interrupted the call: what follows is its delivery or a
+            # stop, until the call restarts (restart_syscall after
+            # ERESTART_RESTARTBLOCK) or the handler's next syscall.
+            return found
         duration = event.duration
         if duration is not None and event.finished:
             ends[pid] = (time + duration, event)
@@ -94,11 +118,34 @@ class IdleGap(Rule):
                 ends[pid] = (end, event)
         return found
 
+    def _interrupt(self, signal: Signal) -> None:
+        """End the gap of the thread that ``signal`` reached, and of its whole process when it stops.
+
+        Such a gap is not user-space time, so it ends without a finding.
+        """
+        pid = signal.pid
+        ends = self._ends
+        if pid is None:
+            # In strace's stderr mode an unprefixed line may belong to any pid followed so far.
+            ends.clear()
+            return
+        ends.pop(pid, None)
+        if signal.stopped or signal.signal in _STOP_SIGNALS:
+            groups = self._groups
+            group = groups.get(pid, pid)
+            for other in [other for other in ends if other is not None and groups.get(other, other) == group]:
+                del ends[other]
+
+    def _follow_thread(self, event: Syscall) -> None:
+        """Record the thread a finished ``clone(CLONE_THREAD)`` created, under its process."""
+        if event.finished and event.retval is not None and event.retval > 0 and "CLONE_THREAD" in event.args_text:
+            self._groups[event.retval] = self._groups.get(event.pid, event.pid)
+
     def _finding(self, before: Syscall, after: Syscall, gap: float) -> Finding:
         lines, evidence = evidence_of([before, after])
         who = "pid %d" % after.pid if after.pid is not None else "the process"
-        message = "%s ran %.3f s in user space between %s and %s without a syscall" % (
-            who, gap, before.syscall, after.syscall,
+        message = "%s ran %.3f s in user space between %s and %s without a syscall%s" % (
+            who, gap, before.syscall, after.syscall, resolution_note(before, after),
         )
         return Finding(
             rule=self.id,

@@ -25,7 +25,8 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..events import Event, Exit, Syscall
 from ..processes import SOCKET, ProcessTable, leading_fd
-from .engine import Finding, Rule, evidence_of, measured_duration, register
+from .engine import Finding, Rule, evidence_of, register
+from .timing import measured_duration, resolved_difference
 from .sockets import DECORATION_MARKER, DatagramSockets
 from .waits import WAIT_SYSCALLS, EpollInterest, Wait, wait_of
 
@@ -132,7 +133,7 @@ class PollTimeoutBeforeClose(Rule):
         pid = event.pid
         self._datagrams.observe(event)
         if pid in self._unmeasured and event.time is not None:
-            self._measure(pid, event.time)
+            self._measure(pid, event)
         if isinstance(event, Exit):
             self._lingers.pop(pid, None)
             self._unmeasured.pop(pid, None)
@@ -292,11 +293,19 @@ class PollTimeoutBeforeClose(Rule):
                 linger.seconds += wait.timeout_ms / 1000.0
                 linger.sources.add("timeout")
 
-    def _measure(self, pid: Optional[int], time: float) -> None:
-        """Charge each wait that had no duration with the time until the pid's next event."""
+    def _measure(self, pid: Optional[int], next_event: Event) -> None:
+        """Charge each wait that had no duration with the time until the pid's next event.
+
+        A wait whose span the log's clock cannot resolve is charged its timeout.
+        """
         for linger, event, floor in self._unmeasured.pop(pid):
-            linger.seconds += max(time - event.time, floor)
-            linger.sources.add("timestamps")
+            measured = resolved_difference(next_event.time - event.time, event, next_event)
+            if measured is None:
+                linger.seconds += floor
+                linger.sources.add("timeout")
+            else:
+                linger.seconds += max(measured, floor)
+                linger.sources.add("timestamps")
 
     def _linger_finding(self, linger: _Linger, fd: int, end: Syscall) -> Finding:
         first = linger.waits[0]

@@ -22,7 +22,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..events import Event, Exit, Syscall
 from ..processes import LISTENING, ProcessTable, leading_fd
-from .engine import Finding, Rule, evidence_of, measured_duration, register
+from .engine import Finding, Rule, evidence_of, register
+from .timing import measured_duration, resolved_difference
 from .waits import EpollInterest, WAIT_SYSCALLS, timespec_seconds, wait_of
 
 __all__ = ["RepeatedTimeout"]
@@ -91,8 +92,11 @@ class RepeatedTimeout(Rule):
         if waiting is not None:
             self.unwatch(pid)
             site, wait_event, floor = waiting
+            measured = None
             if event.time is not None:
-                site.add(wait_event, max(event.time - wait_event.time, floor), "timestamps")
+                measured = resolved_difference(event.time - wait_event.time, wait_event, event)
+            if measured is not None:
+                site.add(wait_event, max(measured, floor), "timestamps")
             else:
                 site.add(wait_event, floor, "timeout")
         if isinstance(event, Exit):

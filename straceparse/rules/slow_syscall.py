@@ -16,7 +16,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from ..events import Event, Syscall
 from ..processes import FILE, ProcessTable, leading_fd
-from .engine import Finding, Rule, evidence_of, measured_duration, register
+from .engine import Finding, Rule, evidence_of, register
+from .timing import measured_duration
 from .waits import WAIT_SYSCALLS
 
 __all__ = ["SlowSyscall", "BLOCKING_BY_DESIGN"]
