@@ -71,7 +71,7 @@ class _Pending:
 @register
 class PollTimeoutBeforeClose(Rule):
     id = "poll-timeout-before-close"
-    summary = "a wait on a socket times out, then the process closes it or exits without reading it"
+    summary = "a wait on a socket times out, then the process closes it or exits with no successful read of it"
     options = {"min_ms": 1.0}
     option_help = {"min_ms": "smallest wait timeout to consider, in milliseconds (shorter waits are polls)"}
 
@@ -352,14 +352,14 @@ class PollTimeoutBeforeClose(Rule):
         lines, evidence = evidence_of(events)
         who = "pid %d" % wait_event.pid if wait_event.pid is not None else "the process"
         if how == "exited":
-            then = "then %s exited without reading it" % who
+            then = "then %s exited with no successful read of it" % who
         elif how == "log ended":
             then = "then %s wrote to fd %s without reading it, and the trace ends before the close" % (
                 who,
                 leading_fd(end),
             )
         else:
-            then = "then %s %s it without reading it" % (who, how)
+            then = "then %s %s it with no successful read of it" % (who, how)
         message = "%s on socket fd %d timed out after %g ms, %s; %.3f s lost" % (
             wait.syscall,
             fd,
