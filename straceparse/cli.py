@@ -7,16 +7,16 @@ changes), 1 when there are, 2 on a usage or input error.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 from . import __version__
 from .calltree import call_tree, function_totals
 from .diff import diff_events
 from .errors import InputError, StraceparseError
+from .events import Event
 from .parser import parse
 from .redact import redact_report
 from .report import FORMATS, render
@@ -210,9 +210,22 @@ def _run_scan(options: argparse.Namespace) -> int:
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
 
+def _syscalls_checked(paths: Sequence[str]) -> Iterator[Event]:
+    """Yield the events of ``paths``; raise InputError when one of them holds no syscall to compare."""
+    for path in paths:
+        seen = False
+        for event in parse(path):
+            seen = seen or event.kind == "syscall"
+            yield event
+        if not seen:
+            raise InputError(
+                "%s: no syscall to compare; diff reads strace logs (for -c tables, use straceparse summary)" % path
+            )
+
+
 def _run_diff(options: argparse.Namespace) -> int:
-    good = itertools.chain.from_iterable(parse(path) for path in [options.good] + options.more_good)
-    bad = itertools.chain.from_iterable(parse(path) for path in [options.bad] + options.more_bad)
+    good = _syscalls_checked([options.good] + options.more_good)
+    bad = _syscalls_checked([options.bad] + options.more_bad)
     report = diff_events(good, bad, min_seconds=options.min_seconds)
     _write(report, options)
     return EXIT_FINDINGS if report.changes else EXIT_CLEAN

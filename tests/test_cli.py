@@ -133,3 +133,13 @@ def test_top_zero_count_exit_two():
     result = run("top", "-n", "0", str(CORPUS / "06-kernel-doc-function-graph-options.ftrace"))
     assert result.returncode == 2
     assert "invalid count '0': expected an integer of 1 or more" in result.stderr
+
+
+def test_diff_summary_table_exit_two():
+    table = str(CAPTURES / "summary" / "exim-c-f.txt")
+    result = run("diff", EXIM, table)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "straceparse: error: %s: no syscall to compare; diff reads strace logs "
+        "(for -c tables, use straceparse summary)\n" % table
+    )
