@@ -91,3 +91,21 @@ def test_fast_reader_text_same_events():
     lines = list(read_lines(io.StringIO("\n".join([EXECVE, START, RESUMED]) + "\n")))
     got, expected, _, _ = _both_paths(lines)
     assert got == expected
+
+
+# Real lines with CRLF ends, a CR inside a line, invalid UTF-8 and multibyte
+# characters, and no line end at the very end.
+MIXED_BYTES = (
+    EXECVE.encode() + b"\r\n" + START.encode() + b"\r\r\n\n" + b'14299 19:25:09.31 write(1, "\xc3\xa9t\xe9\r", 5) = 5\n'
+    + b"\xe2\x82\n" + RESUMED.encode() + b"\r"
+)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 64, 1 << 20])
+def test_read_lines_blocks_same_lines(monkeypatch, block):
+    # Blocks that end inside a multibyte character or between CR and LF.
+    monkeypatch.setattr("straceparse.parser._BLOCK", block)
+    by_line = [raw.decode("utf-8", "surrogateescape") for raw in io.BytesIO(MIXED_BYTES)]
+    expected = [raw[:-1] if raw.endswith("\n") else raw for raw in by_line]
+    expected = [raw[:-1] if raw.endswith("\r") else raw for raw in expected]
+    assert list(read_lines(io.BytesIO(MIXED_BYTES))) == expected
