@@ -116,7 +116,16 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # "25371 19:55:00.441150 <... wait4 resumed>...".  StraceParser._fast reads
 # these lines without the general prefix regex; any line it cannot finish
 # goes through the general path, which gives the same events.
-_FAST_LINE = re.compile(r"(\d+) (\d\d:\d\d:\d\d(?:\.\d+)?) (?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)")
+_FAST_PREFIX = r"(\d+) (\d\d:\d\d:\d\d(?:\.\d+)?) (?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
+_FAST_START = re.compile(_FAST_PREFIX)
+# A whole line, ending "...)  = -1 ENOENT (No such file or directory) <0.000008>": the
+# spaces before "=", a plain number or "?", an errno, a note in parentheses and a -T
+# duration.  No "=", "<" or ">" may follow the "= ", so the greedy argument group stops
+# at the same "= " as _split_call, and _split_result would find the same duration.  Other
+# ends (-y decorations, <unavailable>) go to those functions.
+_FAST_LINE = re.compile(
+    _FAST_PREFIX + r"(.*)\)( +)= (-?\d+|0x[0-9a-f]+|\?)(?: (E[A-Z0-9_]+))?(?: \([^=<>]*\))?(?: <(\d+)\.(\d+)>)?\Z"
+)
 
 
 def _clock_seconds(text: str) -> float:
@@ -165,13 +174,7 @@ def _split_result(text: str) -> Tuple[Optional[int], Optional[str], str, Optiona
     head, _, rest = text.partition(" ")
     decoration = head.find("<")
     number = head if decoration < 0 else head[:decoration]
-    if number == "?":
-        retval = None
-    else:
-        try:
-            retval = int(number, 0)
-        except ValueError:
-            retval = _parse_int(number)
+    retval = None if number == "?" else _parse_int(number)
     errno = None
     if rest and rest[0] == "E":
         word = rest.partition(" ")[0]
@@ -311,31 +314,29 @@ class StraceParser:
         gives for the line.  Nothing changes before the line is known to be
         readable here, so a None costs only the time spent.
         """
-        match = _FAST_LINE.match(raw)
-        if match is None or self._open is not None or self._tables.active:
+        if self._open is not None or self._tables.active or raw.find(_GLUED_MESSAGE) > 0 or "] WIF" in raw:
             return None
-        if raw.find(_GLUED_MESSAGE) > 0 or "] WIF" in raw:
-            return None
-        pid_text, stamp, name, resumed = match.groups()
-        pid = int(pid_text)
         starts = self._starts
-        if resumed is None:
-            if raw.endswith(_UNFINISHED):
-                if pid in starts:
-                    return None
-                split = None
-            else:
-                split = _split_call(raw, match.end())
-                if split is None:
-                    return None
+        unfinished = raw.endswith(_UNFINISHED)
+        if unfinished:
+            match = _FAST_START.match(raw)
+            if match is None:
+                return None
+            pid_text, stamp, name, resumed = match.groups()
+            pid = int(pid_text)
+            if resumed is not None or pid in starts:
+                return None
         else:
-            start = starts.get(pid)
-            if start is None or start.syscall != resumed:
+            match = _FAST_LINE.match(raw)
+            if match is None:
                 return None
-            split = _split_call(raw, match.end())
-            if split is None or "<unfinished ...>" in raw:
-                return None
-            name = resumed
+            pid_text, stamp, name, resumed, args_text, spaces, number_text, errno, whole, fraction = match.groups()
+            pid = int(pid_text)
+            if resumed is not None:
+                start = starts.get(pid)
+                if start is None or start.syscall != resumed or "<unfinished ...>" in raw:
+                    return None
+                name = resumed
 
         # The -t/-tt clock, as _stamp and _learn read it; the seconds of the minute are kept between lines.
         minute = stamp[:5]
@@ -354,19 +355,26 @@ class StraceParser:
         live = self._live
         live.add(pid)
 
-        if split is None:
+        if unfinished:
             args_text = raw[match.end() : -len(_UNFINISHED)]
-            layout = self._fast_layouts.get((len(stamp), 1, -1, False)) or self._fast_layout(stamp, 1, -1, False)
+            layout = self._fast_layouts.get((len(stamp), 1, -1)) or self._fast_layout(stamp, 1, -1)
             starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, "clock", time, layout, (), None)
             self.lines += 1
             return _STORED
-        args_text, after, eq_gap = split
-        retval, errno, retval_text, duration, digits, unavailable = _split_result(after)
+        retval = None if number_text == "?" else _parse_int(number_text)
+        if fraction is None:
+            retval_text = raw[match.start(7) :]
+            duration = None
+            digits = -1
+        else:
+            retval_text = raw[match.start(7) : match.start(9) - 2]
+            duration = float(raw[match.start(9) : match.end(10)])
+            digits = len(fraction)
         if name in _FORKS and retval is not None and retval > 0 and prefixed:
             live.add(retval)
-        layout = self._fast_layouts.get((len(stamp), eq_gap, digits, unavailable))
+        layout = self._fast_layouts.get((len(stamp), len(spaces), digits))
         if layout is None:
-            layout = self._fast_layout(stamp, eq_gap, digits, unavailable)
+            layout = self._fast_layout(stamp, len(spaces), digits)
         self.lines += 1
         if resumed is None:
             return new_syscall(
@@ -383,15 +391,15 @@ class StraceParser:
             end_timestamp=seconds, end_time=time,
         )
 
-    def _fast_layout(self, stamp: str, eq_gap: int, duration_digits: int, unavailable: bool) -> LineLayout:
+    def _fast_layout(self, stamp: str, eq_gap: int, duration_digits: int) -> LineLayout:
         """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_LINE` shape.
 
         The stamp's length stands for its digits in the key, because the shape fixes everything else.
         """
         digits = _fraction_digits(stamp)
-        layout = LineLayout("", "bare", 0, 1, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, unavailable)
+        layout = LineLayout("", "bare", 0, 1, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, False)
         if len(self._fast_layouts) < _MAX_SHAPES:
-            self._fast_layouts[(len(stamp), eq_gap, duration_digits, unavailable)] = layout
+            self._fast_layouts[(len(stamp), eq_gap, duration_digits)] = layout
         return layout
 
     def feed(self, number: int, raw: str) -> Iterator[Event]:
