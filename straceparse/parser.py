@@ -124,7 +124,7 @@ _FAST_START = re.compile(_FAST_PREFIX)
 # at the same "= " as _split_call, and _split_result would find the same duration.  Other
 # ends (-y decorations, <unavailable>) go to those functions.
 _FAST_LINE = re.compile(
-    _FAST_PREFIX + r"(.*)\)( +)= (-?\d+|0x[0-9a-f]+|\?)(?: (E[A-Z0-9_]+))?(?: \([^=<>]*\))?(?: <(\d+)\.(\d+)>)?\Z"
+    _FAST_PREFIX + r"(.*)\)( +)= ((-?\d+|0x[0-9a-f]+|\?)(?: (E[A-Z0-9_]+))?(?: \([^=<>]*\))?)(?: <(\d+\.(\d+))>)?\Z"
 )
 
 
@@ -330,7 +330,9 @@ class StraceParser:
             match = _FAST_LINE.match(raw)
             if match is None:
                 return None
-            pid_text, stamp, name, resumed, args_text, spaces, number_text, errno, whole, fraction = match.groups()
+            (
+                pid_text, stamp, name, resumed, args_text, spaces, retval_text, number_text, errno, duration_text, fraction,
+            ) = match.groups()
             pid = int(pid_text)
             if resumed is not None:
                 start = starts.get(pid)
@@ -362,13 +364,11 @@ class StraceParser:
             self.lines += 1
             return _STORED
         retval = None if number_text == "?" else _parse_int(number_text)
-        if fraction is None:
-            retval_text = raw[match.start(7) :]
+        if duration_text is None:
             duration = None
             digits = -1
         else:
-            retval_text = raw[match.start(7) : match.start(9) - 2]
-            duration = float(raw[match.start(9) : match.end(10)])
+            duration = float(duration_text)
             digits = len(fraction)
         if name in _FORKS and retval is not None and retval > 0 and prefixed:
             live.add(retval)
@@ -758,7 +758,7 @@ class StraceParser:
         return " = " not in body[open_paren:] or body.count("(") > body.count(")")
 
     def _never_resumed(self, pid: Optional[int], start: _Start) -> Syscall:
-        return Syscall(
+        return new_syscall(
             pid=pid,
             timestamp=start.timestamp,
             timestamp_kind=start.kind,
@@ -773,7 +773,9 @@ class StraceParser:
             args_text=start.args_text,
             split=len(start.args_text),
             retval=None,
+            errno=None,
             retval_text="",
+            duration=None,
             finished=False,
         )
 
@@ -828,7 +830,7 @@ class StraceParser:
         if name in _FORKS and retval is not None and retval > 0 and self._prefixed:
             self._live.add(retval)
         return [
-            Syscall(
+            new_syscall(
                 pid=pid,
                 comm=line.comm,
                 pid_inferred=line.inferred,
@@ -887,13 +889,13 @@ class StraceParser:
             end_timestamp=line.timestamp, finished=finished,
         )
         if start is None:
-            event = Syscall(
+            event = new_syscall(
                 timestamp=line.timestamp, timestamp_kind=line.kind, time=line.time, lines=line.lines, raw=line.raw,
                 layout=(layout,), cuts=line.cuts, args_text=tail_args, started=False, **common,
             )
         else:
             cuts = start.cuts + tuple((1,) + cut[1:] for cut in line.cuts)
-            event = Syscall(
+            event = new_syscall(
                 timestamp=start.timestamp, timestamp_kind=start.kind, time=start.time, lines=start.lines + line.lines,
                 raw=start.raw + line.raw, layout=(start.layout, layout), cuts=cuts, syscall_number=start.number,
                 args_text=start.args_text + tail_args, split=len(start.args_text), **common,

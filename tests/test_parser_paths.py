@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 
+import attrs
 import pytest
 
+from straceparse import Syscall, parse_lines
+from straceparse.events import new_syscall
 from straceparse.parser import StraceParser, open_trace, read_lines
 
 from test_dialects import STRACE_FILES, _ids
@@ -120,3 +123,27 @@ def test_read_lines_blocks_same_lines(monkeypatch, block):
     expected = [raw[:-1] if raw.endswith("\n") else raw for raw in by_line]
     expected = [raw[:-1] if raw.endswith("\r") else raw for raw in expected]
     assert list(read_lines(io.BytesIO(MIXED_BYTES))) == expected
+
+
+# Fields new_syscall leaves at their defaults: the parser adds frames and hexdumps later.
+NOT_TAKEN = ("stack", "dump", "_args")
+
+
+@pytest.mark.parametrize("lines", [[START, RESUMED], [RESUMED], [CLONE], [START]], ids=["merged", "resumed", "whole", "unfinished"])
+def test_new_syscall_every_field(lines):
+    event = list(parse_lines(lines))[0]
+    keywords = {field.name: getattr(event, field.name) for field in attrs.fields(Syscall) if field.name not in NOT_TAKEN}
+    # Values no other field has, so a field set from the wrong keyword shows.
+    keywords.update(comm="exim4", pid_inferred=True, ip=0x7F52679D5B47, syscall_number=56)
+    keywords.update(end_timestamp=69909.307538, end_time=156309.307538)
+    built = new_syscall(**keywords)
+    expected = Syscall(**keywords)
+    assert type(built) is Syscall
+    for field in attrs.fields(Syscall):
+        assert getattr(built, field.name) == getattr(expected, field.name), field.name
+
+
+def test_new_syscall_frozen():
+    event = list(parse_lines([CLONE]))[0]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        event.pid = 1
