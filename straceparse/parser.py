@@ -110,13 +110,16 @@ _FOLLOWERS = ("> ", "| ")  # how -k frame and hexdump lines start, after their i
 _MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
 _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
-# The line shape of most logs, ``strace -f -tt -T -o``: a bare pid, a
-# -t/-tt clock and a call, one space apart, like
+# The line shape of most logs, ``strace -f -tt -T``: a pid (bare with -o, as
+# "[pid  N]" on stderr), a -t/-tt clock and a call, one space apart, like
 # "25371 19:55:00.440943 brk(NULL) = 0x56436f855000 <0.000008>" or
-# "25371 19:55:00.441150 <... wait4 resumed>...".  StraceParser._fast reads
-# these lines without the general prefix regex; any line it cannot finish
-# goes through the general path, which gives the same events.
-_FAST_PREFIX = r"(\d+) (\d\d:\d\d:\d\d(?:\.\d+)?) (?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
+# "[pid 18157] 21:53:13.602997 <... set_robust_list resumed>) = 0 <0.000016>".
+# StraceParser._fast reads these lines without the general prefix regex; any
+# line it cannot finish goes through the general path, which gives the same events.
+_FAST_PREFIX = (
+    r"(?:(\d+)|\[pid( +)(\d+)\]) (\d\d:\d\d:\d\d(?:\.\d+)?) "
+    r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
+)
 _FAST_START = re.compile(_FAST_PREFIX)
 # A whole line, ending "...)  = -1 ENOENT (No such file or directory) <0.000008>": the
 # spaces before "=", a plain number or "?", an errno, a note in parentheses and a -T
@@ -322,8 +325,8 @@ class StraceParser:
             match = _FAST_START.match(raw)
             if match is None:
                 return None
-            pid_text, stamp, name, resumed = match.groups()
-            pid = int(pid_text)
+            pid_text, pid_pad, bracket_pid, stamp, name, resumed = match.groups()
+            pid = int(pid_text or bracket_pid)
             if resumed is not None or pid in starts:
                 return None
         else:
@@ -331,9 +334,10 @@ class StraceParser:
             if match is None:
                 return None
             (
-                pid_text, stamp, name, resumed, args_text, spaces, retval_text, number_text, errno, duration_text, fraction,
+                pid_text, pid_pad, bracket_pid, stamp, name, resumed, args_text, spaces, retval_text, number_text, errno,
+                duration_text, fraction,
             ) = match.groups()
-            pid = int(pid_text)
+            pid = int(pid_text or bracket_pid)
             if resumed is not None:
                 start = starts.get(pid)
                 if start is None or start.syscall != resumed or "<unfinished ...>" in raw:
@@ -359,7 +363,7 @@ class StraceParser:
 
         if unfinished:
             args_text = raw[match.end() : -len(_UNFINISHED)]
-            layout = self._fast_layouts.get((len(stamp), 1, -1)) or self._fast_layout(stamp, 1, -1)
+            layout = self._fast_layouts.get((pid_pad, len(stamp), 1, -1)) or self._fast_layout(pid_pad, stamp, 1, -1)
             starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, "clock", time, layout, (), None)
             self.lines += 1
             return _STORED
@@ -372,9 +376,9 @@ class StraceParser:
             digits = len(fraction)
         if name in _FORKS and retval is not None and retval > 0 and prefixed:
             live.add(retval)
-        layout = self._fast_layouts.get((len(stamp), len(spaces), digits))
+        layout = self._fast_layouts.get((pid_pad, len(stamp), len(spaces), digits))
         if layout is None:
-            layout = self._fast_layout(stamp, len(spaces), digits)
+            layout = self._fast_layout(pid_pad, stamp, len(spaces), digits)
         self.lines += 1
         if resumed is None:
             return new_syscall(
@@ -391,15 +395,17 @@ class StraceParser:
             end_timestamp=seconds, end_time=time,
         )
 
-    def _fast_layout(self, stamp: str, eq_gap: int, duration_digits: int) -> LineLayout:
+    def _fast_layout(self, pid_pad: Optional[str], stamp: str, eq_gap: int, duration_digits: int) -> LineLayout:
         """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_LINE` shape.
 
-        The stamp's length stands for its digits in the key, because the shape fixes everything else.
+        ``pid_pad`` is None for a bare pid.  The stamp's length stands for
+        its digits in the key, because the shape fixes everything else.
         """
         digits = _fraction_digits(stamp)
-        layout = LineLayout("", "bare", 0, 1, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, False)
+        pid_form, pad = ("bare", 0) if pid_pad is None else ("bracket", len(pid_pad))
+        layout = LineLayout("", pid_form, pad, 1, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, False)
         if len(self._fast_layouts) < _MAX_SHAPES:
-            self._fast_layouts[(len(stamp), eq_gap, duration_digits)] = layout
+            self._fast_layouts[(pid_pad, len(stamp), eq_gap, duration_digits)] = layout
         return layout
 
     def feed(self, number: int, raw: str) -> Iterator[Event]:

@@ -44,9 +44,8 @@ def test_fast_reader_fixture_same_events(path):
     assert got_counts == expected_counts
 
 
-def test_fast_reader_fixtures_use_it():
-    # Without lines the fast reader takes among the fixtures the test above could not fail.
-    path = [path for path in STRACE_FILES if path.name == "exim-f-tt-T-yy.strace"][0]
+def _fast_lines(name):
+    path = [path for path in STRACE_FILES if path.name == name][0]
     parser = StraceParser(str(path))
     fast = parser._fast
     taken = []
@@ -60,7 +59,13 @@ def test_fast_reader_fixtures_use_it():
     parser._fast = counted
     with open_trace(path) as handle:
         list(parser.read(read_lines(handle)))
-    assert len(taken) > 8000
+    return len(taken)
+
+
+def test_fast_reader_fixtures_use_it():
+    # Without lines the fast reader takes among the fixtures the test above could not fail.
+    assert _fast_lines("exim-f-tt-T-yy.strace") > 8000
+    assert _fast_lines("sh-pipe-f-tt-T-stderr.strace") > 180
 
 
 # Real lines of exim-f-tt-T-yy.strace, put in orders the fixtures lack.
