@@ -78,6 +78,7 @@ _EPOCH_MIN = 100000000.0  # a -r delta is never this large; a -ttt stamp always 
 _DAY = 86400.0
 _FORKS = frozenset(("clone", "clone3", "fork", "vfork"))
 _STORED = object()  # StraceParser._fast kept an unfinished half and has no event to return
+_NO_PID = object()  # StraceParser._fast_pid cannot tell the pid of a line without one
 
 # -k:   > /usr/lib/x86_64-linux-gnu/libc.so.6(poll+0x10) [0xfc230]
 # -kk:  > /usr/lib64/libc.so.6(exit+0x1d) [0x402ed] /usr/src/debug/glibc/stdlib/exit.c:141
@@ -111,13 +112,14 @@ _MAX_NOISE = 64  # program-output lines allowed between a call's start and its c
 _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
 # The line shape of most logs, ``strace -f -tt -T``: a pid (bare with -o, as
-# "[pid  N]" on stderr), a -t/-tt clock and a call, one space apart, like
+# "[pid  N]" on stderr, none without -f or in -ff files), a -t/-tt clock and a
+# call, one space apart, like
 # "25371 19:55:00.440943 brk(NULL) = 0x56436f855000 <0.000008>" or
 # "[pid 18157] 21:53:13.602997 <... set_robust_list resumed>) = 0 <0.000016>".
 # StraceParser._fast reads these lines without the general prefix regex; any
 # line it cannot finish goes through the general path, which gives the same events.
 _FAST_PREFIX = (
-    r"(?:(\d+)|\[pid( +)(\d+)\]) (\d\d:\d\d:\d\d(?:\.\d+)?) "
+    r"(?:(?:(\d+)|\[pid( +)(\d+)\]) )?(\d\d:\d\d:\d\d(?:\.\d+)?) "
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
 )
 _FAST_START = re.compile(_FAST_PREFIX)
@@ -326,8 +328,8 @@ class StraceParser:
             if match is None:
                 return None
             pid_text, pid_pad, bracket_pid, stamp, name, resumed = match.groups()
-            pid = int(pid_text or bracket_pid)
-            if resumed is not None or pid in starts:
+            pid = int(pid_text) if pid_text is not None else self._fast_pid(bracket_pid)
+            if pid is _NO_PID or resumed is not None or pid in starts:
                 return None
         else:
             match = _FAST_LINE.match(raw)
@@ -337,7 +339,9 @@ class StraceParser:
                 pid_text, pid_pad, bracket_pid, stamp, name, resumed, args_text, spaces, retval_text, number_text, errno,
                 duration_text, fraction,
             ) = match.groups()
-            pid = int(pid_text or bracket_pid)
+            pid = int(pid_text) if pid_text is not None else self._fast_pid(bracket_pid)
+            if pid is _NO_PID:
+                return None
             if resumed is not None:
                 start = starts.get(pid)
                 if start is None or start.syscall != resumed or "<unfinished ...>" in raw:
@@ -357,9 +361,12 @@ class StraceParser:
         self._day = time - (time % _DAY)
         self._last_clock = time
         prefixed = self._prefixed  # as the general path reads it: before this line's pid counts
-        self._prefixed = True
         live = self._live
-        live.add(pid)
+        if pid_text is not None or bracket_pid is not None:
+            self._prefixed = True
+            live.add(pid)
+        if pid_text is None:
+            pid_pad = pid_pad or ""  # the layout key: None for a bare pid, "" for none, spaces for [pid N]
 
         if unfinished:
             args_text = raw[match.end() : -len(_UNFINISHED)]
@@ -395,15 +402,30 @@ class StraceParser:
             end_timestamp=seconds, end_time=time,
         )
 
+    def _fast_pid(self, bracket_pid: Optional[str]) -> Union[int, None, object]:
+        """Return the pid of a :data:`_FAST_LINE` line without a bare pid, or ``_NO_PID`` when only :meth:`feed` can tell it."""
+        if bracket_pid is not None:
+            return int(bracket_pid)
+        if self._prefixed:
+            # A -f log that printed pids: the general path infers the pid from the live ones.
+            return _NO_PID
+        return self.default_pid
+
     def _fast_layout(self, pid_pad: Optional[str], stamp: str, eq_gap: int, duration_digits: int) -> LineLayout:
         """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_LINE` shape.
 
-        ``pid_pad`` is None for a bare pid.  The stamp's length stands for
-        its digits in the key, because the shape fixes everything else.
+        ``pid_pad`` is None for a bare pid and empty for no pid.  The stamp's
+        length stands for its digits in the key, because the shape fixes
+        everything else.
         """
         digits = _fraction_digits(stamp)
-        pid_form, pad = ("bare", 0) if pid_pad is None else ("bracket", len(pid_pad))
-        layout = LineLayout("", pid_form, pad, 1, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, False)
+        if pid_pad is None:
+            pid_form, pad, gap = "bare", 0, 1
+        elif pid_pad:
+            pid_form, pad, gap = "bracket", len(pid_pad), 1
+        else:
+            pid_form, pad, gap = "", 0, 0
+        layout = LineLayout("", pid_form, pad, gap, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, False)
         if len(self._fast_layouts) < _MAX_SHAPES:
             self._fast_layouts[(pid_pad, len(stamp), eq_gap, duration_digits)] = layout
         return layout
