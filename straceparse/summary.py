@@ -170,10 +170,8 @@ class SummaryTableReader:
     def __init__(self, file: str = "<string>") -> None:
         self.file = file
         self._table: Optional[_OpenTable] = None
-
-    @property
-    def active(self) -> bool:
-        return self._table is not None
+        # A plain attribute, not a property: the parser reads it for every line.
+        self.active = False
 
     def feed(self, number: int, raw: str) -> Tuple[bool, Optional[SummaryTable]]:
         """Offer one line (``number`` is 1-based, ``raw`` has no line end)."""
@@ -190,6 +188,7 @@ class SummaryTableReader:
     def finish(self) -> Optional[SummaryTable]:
         """Close the open table, if any, and return it."""
         table, self._table = self._table, None
+        self.active = False
         if table is None:
             return None
         return SummaryTable(
@@ -208,10 +207,12 @@ class SummaryTableReader:
         if personality:
             self._table = _OpenTable(personality.group("mode"))
             self._table.add(number, raw)
+            self.active = True
             return True
         if _is_header(text):
             self._table = _OpenTable()
             self._header(self._table, number, raw)
+            self.active = True
             return True
         return False
 

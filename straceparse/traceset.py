@@ -141,9 +141,7 @@ class TraceSet:
         parser = StraceParser(item.path, pid=item.pid)
         handle = open_trace(item.path)
         try:
-            for number, raw in enumerate(read_lines(handle), 1):
-                yield from parser.feed(number, raw)
-            yield from parser.finish()
+            yield from parser.read(read_lines(handle))
         except (OSError, EOFError) as error:
             raise InputError("%s: cannot read trace: %s" % (item.path, error)) from None
         finally:

@@ -1,0 +1,155 @@
+"""The parser's fast line reader against its general path: the same events, layouts, cuts and counts.
+
+``StraceParser.read`` tries the fast reader on each line and falls back to
+``feed``; a parser fed only through ``feed`` never uses the fast reader.
+Both must give the same events for every log.
+"""
+
+from __future__ import annotations
+
+import io
+
+import attrs
+import pytest
+
+from straceparse import Syscall, parse_lines
+from straceparse.events import new_syscall
+from straceparse.parser import StraceParser, open_trace, read_lines
+
+from test_dialects import STRACE_FILES, _ids
+
+
+def _described(events):
+    # attrs equality skips layout and cuts (eq=False), so they are compared here too.
+    return [(type(event).__name__, event, event.layout, event.cuts) for event in events]
+
+
+def _both_paths(lines, file="<string>"):
+    general = StraceParser(file)
+    expected = []
+    for number, raw in enumerate(lines, 1):
+        expected.extend(general.feed(number, raw))
+    expected.extend(general.finish())
+    fast = StraceParser(file)
+    got = list(fast.read(lines))
+    return _described(got), _described(expected), (fast.lines, fast.unparsed), (general.lines, general.unparsed)
+
+
+@pytest.mark.parametrize("path", STRACE_FILES, ids=_ids(STRACE_FILES))
+def test_fast_reader_fixture_same_events(path):
+    with open_trace(path) as handle:
+        lines = list(read_lines(handle))
+    got, expected, got_counts, expected_counts = _both_paths(lines, str(path))
+    assert got == expected
+    assert got_counts == expected_counts
+
+
+def _fast_lines(name):
+    path = [path for path in STRACE_FILES if path.name == name][0]
+    parser = StraceParser(str(path))
+    fast = parser._fast
+    taken = []
+
+    def counted(number, raw):
+        result = fast(number, raw)
+        if result is not None:
+            taken.append(number)
+        return result
+
+    parser._fast = counted
+    with open_trace(path) as handle:
+        list(parser.read(read_lines(handle)))
+    return len(taken)
+
+
+def test_fast_reader_fixtures_use_it():
+    # Without lines the fast reader takes among the fixtures the test above could not fail.
+    assert _fast_lines("exim-f-tt-T-yy.strace") > 8000
+    assert _fast_lines("sh-pipe-f-tt-T-stderr.strace") > 230
+    assert _fast_lines("exim.14349") > 1000
+
+
+# Real lines of exim-f-tt-T-yy.strace, put in orders the fixtures lack.
+EXECVE = '14293 19:25:08.539948 execve("/usr/sbin/exim4", ["/usr/sbin/exim4", "-bdf"], 0x7fff4536f7f8 /* 37 vars */) = 0 <0.000368>'
+CLONE = "14299 19:25:09.312687 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7fa3ec5e4c50) = 14300 <0.000360>"
+START = "14299 19:25:09.307482 set_robust_list(0x7fa3ec5e4c60, 24 <unfinished ...>"
+RESUMED = "14299 19:25:09.307538 <... set_robust_list resumed>) = 0 <0.000050>"
+OTHER_RESUMED = "14299 19:25:09.307604 <... close resumed>) = 0 <0.000074>"
+NO_PID = "19:25:09.331911 brk(NULL)         = 0x56362b524000 <0.000008>"
+EXIT_GROUP = "14301 19:25:09.333710 exit_group(0)     = ?"
+AFTER_MIDNIGHT = "14299 00:00:01.000100 brk(NULL)         = 0x56362b524000 <0.000008>"
+FRAME = " > /usr/lib/x86_64-linux-gnu/libc.so.6(brk+0xb) [0xf5a4b]"
+WRAPPED = "14293 19:25:08.540904 read(3, 0x7ffd, 832) = -1 EAGAIN (Resource"
+
+SEQUENCES = {
+    "clone first": [CLONE, NO_PID],
+    "clone after a line": [EXECVE, CLONE, NO_PID],
+    "start and resume": [START, RESUMED],
+    "resume of another call": [START, OTHER_RESUMED],
+    "resume without start": [RESUMED, EXECVE],
+    "two starts": [START, START, RESUMED],
+    "start never resumed": [EXECVE, START],
+    "no duration": [EXIT_GROUP, EXECVE],
+    "midnight wrap": [CLONE, AFTER_MIDNIGHT, START, RESUMED],
+    "stack frame after": [EXECVE, FRAME, CLONE],
+    "wrapped errno": [WRAPPED, "temporarily unavailable) <0.000010>", EXECVE],
+    "blank lines": ["", EXECVE, "   ", CLONE],
+    "glued message": [EXECVE[:60] + "strace: Process 14300 attached", EXECVE[60:]],
+    "summary table after": [EXECVE, "% time     seconds  usecs/call     calls    errors syscall", EXECVE],
+}
+
+
+@pytest.mark.parametrize("lines", list(SEQUENCES.values()), ids=list(SEQUENCES))
+def test_fast_reader_sequence_same_events(lines):
+    got, expected, got_counts, expected_counts = _both_paths(lines)
+    assert got == expected
+    assert got_counts == expected_counts
+
+
+def test_fast_reader_text_same_events():
+    # read_lines over a text stream, as parse() reads a string.
+    lines = list(read_lines(io.StringIO("\n".join([EXECVE, START, RESUMED]) + "\n")))
+    got, expected, _, _ = _both_paths(lines)
+    assert got == expected
+
+
+# Real lines with CRLF ends, a CR inside a line, invalid UTF-8 and multibyte
+# characters, and no line end at the very end.
+MIXED_BYTES = (
+    EXECVE.encode() + b"\r\n" + START.encode() + b"\r\r\n\n" + b'14299 19:25:09.31 write(1, "\xc3\xa9t\xe9\r", 5) = 5\n'
+    + b"\xe2\x82\n" + RESUMED.encode() + b"\r"
+)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 64, 1 << 20])
+def test_read_lines_blocks_same_lines(monkeypatch, block):
+    # Blocks that end inside a multibyte character or between CR and LF.
+    monkeypatch.setattr("straceparse.parser._BLOCK", block)
+    by_line = [raw.decode("utf-8", "surrogateescape") for raw in io.BytesIO(MIXED_BYTES)]
+    expected = [raw[:-1] if raw.endswith("\n") else raw for raw in by_line]
+    expected = [raw[:-1] if raw.endswith("\r") else raw for raw in expected]
+    assert list(read_lines(io.BytesIO(MIXED_BYTES))) == expected
+
+
+# Fields new_syscall leaves at their defaults: the parser adds frames and hexdumps later.
+NOT_TAKEN = ("stack", "dump", "_args")
+
+
+@pytest.mark.parametrize("lines", [[START, RESUMED], [RESUMED], [CLONE], [START]], ids=["merged", "resumed", "whole", "unfinished"])
+def test_new_syscall_every_field(lines):
+    event = list(parse_lines(lines))[0]
+    keywords = {field.name: getattr(event, field.name) for field in attrs.fields(Syscall) if field.name not in NOT_TAKEN}
+    # Values no other field has, so a field set from the wrong keyword shows.
+    keywords.update(comm="exim4", pid_inferred=True, ip=0x7F52679D5B47, syscall_number=56)
+    keywords.update(end_timestamp=69909.307538, end_time=156309.307538)
+    built = new_syscall(**keywords)
+    expected = Syscall(**keywords)
+    assert type(built) is Syscall
+    for field in attrs.fields(Syscall):
+        assert getattr(built, field.name) == getattr(expected, field.name), field.name
+
+
+def test_new_syscall_frozen():
+    event = list(parse_lines([CLONE]))[0]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        event.pid = 1
