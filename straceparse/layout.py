@@ -13,7 +13,7 @@ from typing import List, Optional, Tuple
 
 import attrs
 
-__all__ = ["LineLayout", "format_stamp", "render_event", "render_frame", "render_dump"]
+__all__ = ["LineLayout", "format_stamp", "render_event", "render_frame", "render_dump", "render_dump_line"]
 
 
 @attrs.frozen(slots=True)
@@ -166,15 +166,16 @@ def _printable(byte: int) -> str:
 
 def render_dump(data: bytes) -> List[str]:
     """Render an ``-e read=``/``-e write=`` hexdump: 16 bytes a line, offset, hex and text."""
-    lines = []
-    for offset in range(0, len(data), 16):
-        chunk = data[offset : offset + 16]
-        hexes = " ".join("%02x" % byte for byte in chunk[:8])
-        if len(chunk) > 8:
-            hexes += "  " + " ".join("%02x" % byte for byte in chunk[8:])
-        text = "".join(_printable(byte) for byte in chunk)
-        lines.append(" | %05x  %-48s  %-16s |" % (offset, hexes, text))
-    return lines
+    return [render_dump_line(offset, data[offset : offset + 16]) for offset in range(0, len(data), 16)]
+
+
+def render_dump_line(offset: int, chunk: bytes) -> str:
+    """Render one hexdump line: the ``chunk`` of up to 16 bytes found at ``offset``."""
+    hexes = " ".join("%02x" % byte for byte in chunk[:8])
+    if len(chunk) > 8:
+        hexes += "  " + " ".join("%02x" % byte for byte in chunk[8:])
+    text = "".join(_printable(byte) for byte in chunk)
+    return " | %05x  %-48s  %-16s |" % (offset, hexes, text)
 
 
 def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, str], ...]) -> List[str]:

@@ -39,7 +39,7 @@ import attrs
 
 from .errors import InputError, ParseError
 from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, new_syscall
-from .layout import LineLayout, render_dump
+from .layout import LineLayout, render_dump_line
 from .summary import SummaryTableReader
 
 __all__ = ["parse", "parse_file", "parse_lines", "open_trace", "read_lines"]
@@ -551,7 +551,8 @@ class StraceParser:
                 return False
             data = bytes(int(byte, 16) for byte in match.group("hex").split())
             dump = held.dump or b""
-            if int(match.group("offset"), 16) != len(dump) or render_dump(dump + data)[-1] != raw:
+            # Only the new line is rendered: rendering the whole dump again made long dumps quadratic.
+            if int(match.group("offset"), 16) != len(dump) or render_dump_line(len(dump), data) != raw:
                 return False
             self._held = attrs.evolve(held, dump=dump + data, lines=held.lines + (number,), raw=held.raw + (raw,))
             return True
