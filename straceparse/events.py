@@ -89,6 +89,7 @@ class Event:
     timestamp_kind: Optional[str] = None
     time: Optional[float] = None
     ip: Optional[int] = None
+    syscall_number: Optional[int] = None
     lines: Tuple[int, ...] = ()
     raw: Tuple[str, ...] = ()
     file: str = "<string>"
@@ -157,7 +158,6 @@ class Syscall(Event):
     started: bool = True
     finished: bool = True
     split: Optional[int] = None
-    syscall_number: Optional[int] = None
     stack: Tuple[StackFrame, ...] = ()
     dump: Optional[bytes] = None
     _args: Any = attrs.field(default=None, eq=False, repr=False, alias="_args")

@@ -90,13 +90,13 @@ def _prefix(layout: LineLayout, event, timestamp, time, number: Optional[int]) -
     if layout.stamp_form:
         out.append(format_stamp(layout, timestamp, time))
         out.append(" " * layout.stamp_gap)
+    if layout.nr_width:
+        out.append("[%*d]" % (layout.nr_width, number if number is not None else 0))
+        out.append(" " * layout.nr_gap)
     if layout.ip_width:
         ip = getattr(event, "ip", None)
         out.append("[%s]" % ("?" * layout.ip_width if ip is None else "%0*x" % (layout.ip_width, ip)))
         out.append(" " * layout.ip_gap)
-    if layout.nr_width:
-        out.append("[%*d]" % (layout.nr_width, number if number is not None else 0))
-        out.append(" " * layout.nr_gap)
     return "".join(out)
 
 
@@ -132,7 +132,7 @@ def _syscall_lines(event) -> List[str]:
     body = "<... %s resumed>%s" % (name, tail)
     if not event.finished:
         body += "<unfinished ...>"
-    lines.append(_prefix(resumed_layout, event, stamp, time, None) + body + _result(resumed_layout, event))
+    lines.append(_prefix(resumed_layout, event, stamp, time, number) + body + _result(resumed_layout, event))
     return lines
 
 
@@ -198,7 +198,7 @@ def render_event(event) -> List[str]:
         lines = _syscall_lines(event)
     else:
         body = _BODIES[event.kind](event)
-        lines = [_prefix(event.layout[0], event, event.timestamp, event.time, None) + body]
+        lines = [_prefix(event.layout[0], event, event.timestamp, event.time, event.syscall_number) + body]
     if event.cuts:
         lines = _split_cuts(lines, event.cuts)
     if event.kind == "syscall" and event.dump is not None:

@@ -60,8 +60,9 @@ _PREFIX = re.compile(
     r"(?P<pid_gap> *)"
     r"(?:(?P<stamp>\d+\.\d+|\d\d:\d\d:\d\d(?:\.\d+)?|\d+)"
     r"(?: \(\+(?P<delta_pad> *)(?P<delta>\d+\.\d+)\))?(?P<stamp_gap> +))?"
-    r"(?:\[(?P<ip>[0-9a-f]{8,}|\?{8,})\](?P<ip_gap> +))?"
+    # strace prints the -n syscall number before the -i instruction pointer.
     r"(?:\[(?P<nr> *\d+)\](?P<nr_gap> +))?"
+    r"(?:\[(?P<ip>[0-9a-f]{8,}|\?{8,})\](?P<ip_gap> +))?"
 )
 _PID_MAX = 4194304  # PID_MAX_LIMIT on 64-bit Linux: a larger bare integer is a -ttt stamp
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -659,7 +660,7 @@ class StraceParser:
         else:
             line.timestamp = line.kind = line.time = None
         if has_pointers:
-            ip, nr = groups[11], groups[13]
+            nr, ip = groups[11], groups[13]
             line.ip = int(ip, 16) if ip is not None and ip[0] != "?" else None
             line.nr = int(nr) if nr is not None else None
         else:
@@ -974,8 +975,8 @@ class StraceParser:
     def _fields(self, line: _Line) -> dict:
         return dict(
             pid=line.pid, comm=line.comm, pid_inferred=line.inferred, timestamp=line.timestamp,
-            timestamp_kind=line.kind, time=line.time, ip=line.ip, lines=line.lines, raw=line.raw,
-            file=self.file, layout=(self._layout(line),), cuts=line.cuts,
+            timestamp_kind=line.kind, time=line.time, ip=line.ip, syscall_number=line.nr, lines=line.lines,
+            raw=line.raw, file=self.file, layout=(self._layout(line),), cuts=line.cuts,
         )
 
 

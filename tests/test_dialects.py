@@ -67,7 +67,8 @@ PREFIX_CASES = [
     ("[00007f52679d5b47] close(3) = 0", None, None, None, "close"),
     ("[????????????????] close(3) = 0", None, None, None, "close"),
     ("[  3] close(3) = 0", None, None, None, "close"),
-    ("14300 19:25:08.540474 [00007f52679d5b47] [  3] close(3) = 0", 14300, 69908.540474, "clock", "close"),
+    # strace -f -tt -n -i (fixtures/captures/flags/true-f-tt-n-i.strace): the number comes before the pointer.
+    ("20715 22:02:33.280383 [   3] [00007f899c1b8a07] close(3) = 0", 20715, 79353.280383, "clock", "close"),
     ("    exit_group(0)                           = ?", None, None, None, "exit_group"),
 ]
 
@@ -87,8 +88,8 @@ def test_prefix_renders_back(line, pid, timestamp, kind, syscall):
 
 
 def test_comm_and_pointer_fields():
-    event = _only("14300 19:25:08.540474 [00007f52679d5b47] [  3] close(3) = 0\n")
-    assert event.ip == 0x7F52679D5B47
+    event = _only("20715 22:02:33.280383 [   3] [00007f899c1b8a07] close(3) = 0\n")
+    assert event.ip == 0x7F899C1B8A07
     assert event.syscall_number == 3
     assert _only("1234<bash> close(3) = 0\n").comm == "bash"
 
