@@ -257,6 +257,7 @@ class StraceParser:
         self.default_pid = pid
         self._starts: Dict[Optional[int], _Start] = {}
         self._clock = 0.0  # running sum of -r deltas
+        self._delta_clock: Optional[float] = None  # the same under -t -r, started at the first time of day
         self._day = 0.0  # days added to -t/-tt stamps after midnight wraps
         self._last_clock: Optional[float] = None
         self._held: Optional[Event] = None  # the last event, open to -k frames and hexdumps
@@ -284,6 +285,10 @@ class StraceParser:
                 day += _DAY
             time = seconds + day
             if delta is not None:
+                # -t -r: the delta has the finer tick, so the running sum of deltas,
+                # started at the first line's time of day, is the event's time.
+                if self._delta_clock is not None:
+                    time = self._delta_clock + float(delta)
                 return float(delta), "relative", time
             return seconds, "clock", time
         value = float(text)
@@ -614,10 +619,16 @@ class StraceParser:
         text = head + joiner + raw
         cut = (0, len(head), glued, joiner)
         # A join is undone when its arguments do not parse, so the state it changed is restored.
-        saved = (dict(self._starts), set(self._live), self._prefixed, self._clock, self._day, self._last_clock)
+        saved = (
+            dict(self._starts), set(self._live), self._prefixed, self._clock, self._delta_clock, self._day,
+            self._last_clock,
+        )
         events = self._parse(opened.number, text, (opened.number, number), (opened.raw, raw), (cut,))
         if events is None or not _arguments_parse(events, self._starts.get(self._envelope(text).pid)):
-            self._starts, self._live, self._prefixed, self._clock, self._day, self._last_clock = saved
+            (
+                self._starts, self._live, self._prefixed, self._clock, self._delta_clock, self._day,
+                self._last_clock,
+            ) = saved
             return None
         self._open = None
         return events
@@ -757,7 +768,9 @@ class StraceParser:
         if kind is not None:
             if kind == "relative" and line.shape[1] == "seconds":
                 self._clock = line.time
-            elif kind != "epoch":
+            elif kind == "relative":
+                self._delta_clock = line.time
+            if kind != "epoch" and line.shape[1] != "seconds":
                 self._day = line.time - (line.time % _DAY)
                 self._last_clock = line.time
         if line.explicit:

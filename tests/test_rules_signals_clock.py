@@ -93,3 +93,12 @@ def test_error_storm_whole_seconds_cost_unknown():
         "openat failed with ENOENT 50 times in a row; "
         "the log's clock, which ticks every 1 s, is too coarse to measure the time spent"
     )
+
+
+def test_clock_delta_time_sums_deltas():
+    # strace -t -r prints "HH:MM:SS (+ delta)": the event time follows the finer delta, not the clock.
+    lines = (CAPTURES / "clock" / "py-storm-compute-t-r.strace").read_text().splitlines()[:3]
+    assert lines[1] == "22:04:54 (+     0.000475) brk(NULL)     = 0x558ec0804000"
+    events = list(straceparse.parse(lines))
+    assert [round(event.time - events[0].time, 6) for event in events] == [0.0, 0.000475, 0.000722]
+    assert clock_resolution(events[2]) == pytest.approx(1e-6)

@@ -21,17 +21,18 @@ def clock_resolution(event: Event) -> float:
     """Return the tick of the clock that gave ``event.time``, in seconds; 0.0 when the event has no stamp.
 
     ``-tt`` and ``-ttt`` print microseconds (a 1e-6 s tick) and ``-t`` whole
-    seconds (1 s).  Under ``-t -r`` the event's time comes from the ``-t``
-    clock, so the tick is a second even though the ``-r`` delta has a
-    fraction.  An event built without a layout (not by the parser) counts as
+    seconds (1 s).  Under ``-t -r`` the event's time is the running sum of
+    the ``-r`` deltas, so the tick is the delta's.  An event built without a layout (not by the parser) counts as
     whole seconds when its time-of-day or epoch stamp is a whole number.
     """
     if event.time is None:
         return 0.0
     if event.layout:
-        digits = event.layout[0].stamp_digits
-        if not event.layout[0].stamp_form:
+        layout = event.layout[0]
+        if not layout.stamp_form:
             return 0.0
+        # Under -t -r the parser sums the deltas, so their fraction sets the tick.
+        digits = layout.delta_digits if layout.stamp_form == "clock_delta" else layout.stamp_digits
         return WHOLE_SECOND if digits <= 0 else 10.0 ** -digits
     stamp = event.timestamp
     if event.timestamp_kind in ("clock", "epoch") and stamp is not None and float(stamp).is_integer():
