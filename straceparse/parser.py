@@ -1078,7 +1078,13 @@ def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
     cannot be opened.
     """
     if str(path) == "-":
-        return sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        peek = getattr(stdin, "peek", None)
+        magic = peek(6)[:6] if peek is not None else b""
+        for prefix, opener in _MAGIC:
+            if magic.startswith(prefix):
+                return opener(stdin, "rb")
+        return stdin
     try:
         handle = open(path, "rb")
         magic = handle.read(6)

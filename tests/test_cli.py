@@ -143,3 +143,16 @@ def test_diff_summary_table_exit_two():
         "straceparse: error: %s: no syscall to compare; diff reads strace logs "
         "(for -c tables, use straceparse summary)\n" % table
     )
+
+
+def test_scan_gzip_on_stdin():
+    import gzip
+
+    with open(EXIM, "rb") as handle:
+        packed = gzip.compress(handle.read())
+    result = subprocess.run(
+        [sys.executable, "-m", "straceparse", "scan", *POLL_RULE, "--format", "json", "-"],
+        input=packed, capture_output=True, check=False,
+    )
+    assert result.returncode == 1
+    assert len(json.loads(result.stdout)["findings"]) == 8
