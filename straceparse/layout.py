@@ -43,6 +43,7 @@ class LineLayout:
     eq_gap: int = 1
     duration_digits: int = -1
     unavailable: bool = False
+    clock: Optional[float] = None  # under -t -r, the time of day printed before the delta
 
 
 def _fixed(value: float, digits: int) -> str:
@@ -71,7 +72,7 @@ def format_stamp(layout: LineLayout, timestamp: Optional[float], time: Optional[
         return _clock(timestamp, layout.stamp_digits)
     if form == "clock_delta":
         return "%s (+%s%s)" % (
-            _clock(time, layout.stamp_digits),
+            _clock(layout.clock if layout.clock is not None else time, layout.stamp_digits),
             " " * layout.delta_pad,
             _fixed(timestamp, layout.delta_digits),
         )

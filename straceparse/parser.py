@@ -74,6 +74,9 @@ _PROCESS_MESSAGE = re.compile(
     r"strace: Process (?P<pid>\d+) (?P<action>attached|detached)(?: with (?P<threads>\d+) threads)?"
 )
 _GLUED_MESSAGE = "strace: Process "
+# What a line cut by an attach message starts with after its prefix: a call or a resumed half.
+# Prose that quotes "strace: Process N attached" does not, and stays one unparsed line.
+_CALL_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(|<\.\.\. ")
 _UNFINISHED = " <unfinished ...>"
 _EPOCH_MIN = 100000000.0  # a -r delta is never this large; a -ttt stamp always is
 _DAY = 86400.0
@@ -239,7 +242,7 @@ class _Line:
 
     __slots__ = (
         "pid", "explicit", "comm", "inferred", "timestamp", "kind", "time", "ip", "nr", "shape", "end", "lines", "raw",
-        "cuts",
+        "cuts", "clock",
     )
 
 
@@ -258,6 +261,7 @@ class StraceParser:
         self._starts: Dict[Optional[int], _Start] = {}
         self._clock = 0.0  # running sum of -r deltas
         self._delta_clock: Optional[float] = None  # the same under -t -r, started at the first time of day
+        self._stamp_clock: Optional[float] = None  # under -t -r, the time of day the last stamp printed
         self._day = 0.0  # days added to -t/-tt stamps after midnight wraps
         self._last_clock: Optional[float] = None
         self._held: Optional[Event] = None  # the last event, open to -k frames and hexdumps
@@ -287,6 +291,7 @@ class StraceParser:
             if delta is not None:
                 # -t -r: the delta has the finer tick, so the running sum of deltas,
                 # started at the first line's time of day, is the event's time.
+                self._stamp_clock = time
                 if self._delta_clock is not None:
                     time = self._delta_clock + float(delta)
                 return float(delta), "relative", time
@@ -497,7 +502,7 @@ class StraceParser:
         if opened is not None:
             return self._continue(opened, number, raw)
         cut = raw.find(_GLUED_MESSAGE)
-        if cut > 0:
+        if cut > 0 and _CALL_HEAD.match(raw, _PREFIX.match(raw).end()):
             return self._glued_message(number, raw, cut)
         if "] WIF" in raw:
             debug = _DEBUG_GLUE.search(raw)
@@ -668,6 +673,7 @@ class StraceParser:
         if stamp_form:
             # An integer epoch stamp alone matched as a pid: _shape saw that it is too large for one.
             line.timestamp, line.kind, line.time = self._stamp(groups[7] or groups[4], groups[9])
+            line.clock = self._stamp_clock if groups[9] is not None else None
         else:
             line.timestamp = line.kind = line.time = None
         if has_pointers:
@@ -736,6 +742,10 @@ class StraceParser:
             layout = LineLayout(*line.shape[3], eq_gap, duration_digits, unavailable)
             if len(self._layouts) < _MAX_SHAPES:
                 self._layouts[key] = layout
+        clock = getattr(line, "clock", None)
+        if clock is not None:
+            # Under -t -r the event's time is the sum of deltas, so the printed time of day rides on the layout.
+            layout = attrs.evolve(layout, clock=clock)
         return layout
 
     def _parse(self, number: int, raw: str, lines, raws, cuts) -> Optional[List[Event]]:
