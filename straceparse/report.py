@@ -114,6 +114,9 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
     else:
         out.append("no findings")
     out.append("%s read from %s, %s" % _counts(summary))
+    skipped = summary.get("skipped_files") or []
+    if skipped:
+        out.append("skipped %s not named PREFIX.PID: %s" % (_plural(len(skipped), "file"), ", ".join(skipped[:5])))
     examples = summary.get("unparsed_examples") or []
     if examples:
         shown = ", ".join("%s:%d (%s)" % (e["file"], e["line"], e["reason"]) for e in examples[:3])

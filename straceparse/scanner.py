@@ -128,6 +128,7 @@ def scan(
     findings: List[Finding] = []
     events = unparsed = 0
     examples: List[Dict[str, Any]] = []
+    skipped: List[str] = []
     files = []
     rule_ids: List[str] = []
     for source in group_sources(sources):
@@ -140,6 +141,7 @@ def scan(
         if isinstance(source, TraceSet):
             findings.extend(run.run(source.events()))
             names = list(source.paths)
+            skipped.extend(source.skipped)
         else:
             findings.extend(run.run(read_events(source, input_format)))
             names = [_name(source)]
@@ -163,6 +165,7 @@ def scan(
         "events": events,
         "unparsed": unparsed,
         "unparsed_examples": examples[:5],
+        "skipped_files": skipped,
         "findings": len(findings),
         "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
         "rules": per_rule,

@@ -106,6 +106,8 @@ class TraceSet:
         self.merged = self.timestamp_kind in _MERGEABLE
         self.lines = 0
         self.unparsed = 0
+        #: Files of a directory that were not read, because their names end in no pid.
+        self.skipped: Tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return "TraceSet(%r, %d files, merged=%s)" % (self.name, len(self.files), self.merged)
@@ -159,10 +161,11 @@ def trace_set(*paths: PathLike) -> TraceSet:
     path that names no pid.
     """
     files: List[TraceFile] = []
+    skipped: List[str] = []
     for path in paths:
         text = os.fspath(path)
         if os.path.isdir(text):
-            found = _directory_files(text)
+            found = _directory_files(text, skipped)
             if not found:
                 raise InputError("%s: no strace -ff files (named PREFIX.PID) in this directory" % text)
             files.extend(found)
@@ -175,15 +178,22 @@ def trace_set(*paths: PathLike) -> TraceSet:
             % (len(prefixes), ", ".join(prefixes))
         )
     name = os.fspath(paths[0]) if len(paths) == 1 else None
-    return TraceSet(files, name)
+    trace = TraceSet(files, name)
+    trace.skipped = tuple(skipped)
+    return trace
 
 
-def _directory_files(directory: str) -> List[TraceFile]:
+def _directory_files(directory: str, skipped: Optional[List[str]] = None) -> List[TraceFile]:
+    """Return the ``PREFIX.PID`` files of ``directory``; add the paths of the other files to ``skipped``."""
     found = []
     for entry in sorted(os.listdir(directory)):
         path = os.path.join(directory, entry)
-        if _PID_SUFFIX.match(entry) and os.path.isfile(path):
+        if not os.path.isfile(path):
+            continue
+        if _PID_SUFFIX.match(entry):
             found.append(trace_file(path))
+        elif skipped is not None:
+            skipped.append(path)
     return found
 
 

@@ -174,3 +174,12 @@ def test_cli_scan_ff_directory(capsys):
     assert report["summary"]["findings"] == 8
     assert report["summary"]["cost_seconds"] == 1.6
     assert report["summary"]["events"] == 9035
+
+
+def test_directory_extra_file_reported(tmp_path):
+    for path in sorted((EXIM_TRACES / "exim-ff-tt-T").iterdir()):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "README.txt").write_text("notes about the run\n")
+    report = scan(str(tmp_path), select=["poll-timeout-before-close"])
+    assert report.summary["skipped_files"] == [str(tmp_path / "README.txt")]
+    assert len(report.findings) == 8
