@@ -1,7 +1,7 @@
 """The typed events a trace turns into.
 
 Every event is a frozen, slotted attrs class built by the parser.  Each one
-knows where it came from: ``file``, ``lines`` (1-based line numbers; two for a
+records where it came from: ``file``, ``lines`` (1-based line numbers; two for a
 call split into ``<unfinished ...>`` and ``<... resumed>`` halves) and ``raw``
 (the text of those lines, without line ends).  Timestamps are in seconds:
 ``timestamp`` is the number as printed and ``timestamp_kind`` says how to read
@@ -38,7 +38,7 @@ __all__ = [
     "UNPARSED_REASONS",
 ]
 
-#: How a line's timestamp was printed: ``relative`` (``-r``, seconds since the
+#: The ways a line's timestamp can be printed: ``relative`` (``-r``, seconds since the
 #: previous line), ``clock`` (``-t``/``-tt``, time of day), ``epoch`` (``-ttt``).
 TIMESTAMP_KINDS = ("relative", "clock", "epoch")
 

@@ -74,7 +74,7 @@ _PROCESS_MESSAGE = re.compile(
     r"strace: Process (?P<pid>\d+) (?P<action>attached|detached)(?: with (?P<threads>\d+) threads)?"
 )
 _GLUED_MESSAGE = "strace: Process "
-# What a line cut by an attach message starts with after its prefix: a call or a resumed half.
+# The start of a line cut by an attach message, after its prefix: a call or a resumed half.
 # Prose that quotes "strace: Process N attached" does not, and stays one unparsed line.
 _CALL_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(|<\.\.\. ")
 _UNFINISHED = " <unfinished ...>"

@@ -62,7 +62,7 @@ class Evidence:
 class Finding:
     """A latency fault found in a trace, with the lines that show it.
 
-    ``cost_seconds`` is the time the fault cost; ``cost_source`` says where
+    ``cost_seconds`` is the time the fault cost; ``cost_source`` names where
     that number came from: ``duration`` (``-T``), ``timestamps`` (the
     difference of two stamps), or ``timeout`` (the call's own timeout, a floor
     used when the log has no usable clock).  ``lines`` are 1-based line
