@@ -166,17 +166,22 @@ def _printable(byte: int) -> str:
 
 
 def render_dump(data: bytes) -> List[str]:
-    """Render an ``-e read=``/``-e write=`` hexdump: 16 bytes a line, offset, hex and text."""
-    return [render_dump_line(offset, data[offset : offset + 16]) for offset in range(0, len(data), 16)]
+    """Render an ``-e read=``/``-e write=`` hexdump: 16 bytes a line, offset, hex and text.
+
+    The offset column is five hex digits wide, or wider for a buffer whose
+    length needs more (strace prints ``000000`` from 0x100000 bytes on).
+    """
+    width = max(5, len("%x" % len(data)))
+    return [render_dump_line(offset, data[offset : offset + 16], width) for offset in range(0, len(data), 16)]
 
 
-def render_dump_line(offset: int, chunk: bytes) -> str:
-    """Render one hexdump line: the ``chunk`` of up to 16 bytes found at ``offset``."""
+def render_dump_line(offset: int, chunk: bytes, width: int = 5) -> str:
+    """Render one hexdump line: the ``chunk`` of up to 16 bytes found at ``offset``, the offset ``width`` digits wide."""
     hexes = " ".join("%02x" % byte for byte in chunk[:8])
     if len(chunk) > 8:
         hexes += "  " + " ".join("%02x" % byte for byte in chunk[8:])
     text = "".join(_printable(byte) for byte in chunk)
-    return " | %05x  %-48s  %-16s |" % (offset, hexes, text)
+    return " | %0*x  %-48s  %-16s |" % (width, offset, hexes, text)
 
 
 def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, str], ...]) -> List[str]:

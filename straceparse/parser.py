@@ -265,6 +265,12 @@ class StraceParser:
         self._day = 0.0  # days added to -t/-tt stamps after midnight wraps
         self._last_clock: Optional[float] = None
         self._held: Optional[Event] = None  # the last event, open to -k frames and hexdumps
+        # Hexdump lines of the held call, joined into it by _settle() only when it is released:
+        # adding each line to the frozen event at once made long dumps quadratic.
+        self._dump_parts: Optional[List[bytes]] = None
+        self._dump_size = 0
+        self._dump_lines: List[int] = []
+        self._dump_raw: List[str] = []
         self._open: Optional[_Open] = None
         self._layouts: Dict[tuple, LineLayout] = {}
         self._shapes: Dict[tuple, tuple] = {}
@@ -316,6 +322,8 @@ class StraceParser:
                 yield from self.feed(number, raw)
             elif event is not _STORED:
                 # Held back like every event, for -k frames and hexdumps that may follow.
+                if self._dump_parts is not None:
+                    self._settle()
                 held = self._held
                 self._held = event
                 if held is not None:
@@ -452,6 +460,8 @@ class StraceParser:
             if _FRAME.match(raw) or _DUMP.match(raw):
                 yield from self._emit([self._unparsed(number, raw, "orphan-frame", "no call before this line")])
                 return
+        if self._dump_parts is not None:
+            self._settle()
         held = self._held
         if (
             held is not None
@@ -468,6 +478,8 @@ class StraceParser:
         """Return the held event and all of ``events`` but the last, which is held for frames that may follow."""
         if not events:
             return events
+        if self._dump_parts is not None:
+            self._settle()
         held = self._held
         self._held = events.pop()
         if held is not None:
@@ -477,6 +489,8 @@ class StraceParser:
     def finish(self) -> Iterator[Event]:
         """Flush what is still open when the log ends: calls that never resumed, an unfinished line."""
         events: List[Event] = []
+        if self._dump_parts is not None:
+            self._settle()
         if self._held is not None:
             events.append(self._held)
             self._held = None
@@ -539,6 +553,9 @@ class StraceParser:
             return False
         stripped = raw.lstrip()
         if stripped[:2] == "> " and isinstance(held, (Syscall, Exit)):
+            if self._dump_parts is not None:
+                self._settle()
+                held = self._held
             match = _FRAME.match(raw)
             if match is None:
                 return False
@@ -561,13 +578,34 @@ class StraceParser:
             if match is None:
                 return False
             data = bytes(int(byte, 16) for byte in match.group("hex").split())
-            dump = held.dump or b""
+            if self._dump_parts is None:
+                self._dump_parts = [held.dump] if held.dump else []
+                self._dump_size = len(held.dump or b"")
+            offset = match.group("offset")
             # Only the new line is rendered: rendering the whole dump again made long dumps quadratic.
-            if int(match.group("offset"), 16) != len(dump) or render_dump_line(len(dump), data) != raw:
+            if int(offset, 16) != self._dump_size or render_dump_line(self._dump_size, data, len(offset)) != raw:
                 return False
-            self._held = attrs.evolve(held, dump=dump + data, lines=held.lines + (number,), raw=held.raw + (raw,))
+            self._dump_parts.append(data)
+            self._dump_size += len(data)
+            self._dump_lines.append(number)
+            self._dump_raw.append(raw)
             return True
         return False
+
+    def _settle(self) -> None:
+        """Join the hexdump lines gathered for the held call into it, in one step."""
+        held = self._held
+        parts, self._dump_parts = self._dump_parts, None
+        if self._dump_lines:
+            self._held = attrs.evolve(
+                held,
+                dump=b"".join(parts),
+                lines=held.lines + tuple(self._dump_lines),
+                raw=held.raw + tuple(self._dump_raw),
+            )
+        self._dump_size = 0
+        self._dump_lines = []
+        self._dump_raw = []
 
     # -- continuations
 

@@ -7,6 +7,7 @@ gives one finding.  When the client shuts down its side first, the poll
 returns at once and there is no finding.  Skipped where strace is missing or ptrace is not permitted.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -86,3 +87,20 @@ def test_client_closing_first_gives_none(tmp_path, flags):
     report = straceparse.scan(str(capture(tmp_path, "shutwr", *flags)), select=[RULE])
     assert report.summary["unparsed"] == 0
     assert report.findings == ()
+
+
+def test_megabyte_hexdump_attached(tmp_path):
+    # Past 0xFFFFF bytes strace widens the hexdump's offset column to six digits.
+    log = tmp_path / "dump.strace"
+    program = "import os; os.write(1, bytes(range(256)) * 4400)"
+    with open(os.devnull, "wb") as sink:
+        subprocess.run(
+            ["strace", "-e", "trace=write", "-e", "write=1", "-o", str(log), sys.executable, "-c", program],
+            stdout=sink, check=True, timeout=120,
+        )
+    events = list(straceparse.parse(str(log)))
+    writes = [event for event in events if event.kind == "syscall" and event.syscall == "write" and event.dump]
+    assert [event.kind for event in events if event.kind == "unparsed"] == []
+    assert len(writes) == 1
+    assert writes[0].dump == bytes(range(256)) * 4400
+    assert writes[0].render() == list(writes[0].raw)
