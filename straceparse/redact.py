@@ -58,6 +58,8 @@ _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SYSCALL_NAME = re.compile(
     r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:[\d:.]+\s+)?(?:<\.\.\.\s+(?P<resumed>\w+)\s+resumed>|(?P<name>\w+)\()"
 )
+# " | 00010  03 00 3e 00 ...  ..>...... |": an -e read=/write= hexdump line, offset kept.
+_DUMP_LINE = re.compile(r"(?P<head>[ \t]*\| [0-9a-f]{5,}  )")
 _NODENAME = re.compile(r'nodename="([^"]+)"')
 _MIN_REMEMBERED = 6  # shorter buffer contents are not searched for in free text
 
@@ -120,7 +122,14 @@ class Redactor:
         return self._compiled().sub(self._replace, text)
 
     def line(self, line: str) -> str:
-        """Redact one strace line: the buffers of read/write/send/recv calls, then everything :meth:`text` covers."""
+        """Redact one strace line: the buffers of read/write/send/recv calls, then everything :meth:`text` covers.
+
+        A hexdump line of ``-e read=``/``-e write=`` is a buffer too: its hex
+        and text columns are replaced, and only the offset is kept.
+        """
+        dump = _DUMP_LINE.match(line)
+        if dump is not None:
+            return "%s[dump]" % dump.group("head")
         match = _SYSCALL_NAME.match(line)
         name = match and (match.group("name") or match.group("resumed"))
         if name in BUFFER_SYSCALLS:

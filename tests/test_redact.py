@@ -5,7 +5,7 @@ import pytest
 import straceparse
 from straceparse.redact import Redactor, redact_report
 
-from conftest import EXIM_TRACES
+from conftest import CAPTURES, EXIM_TRACES
 
 # (real line from the fixtures, the line after redaction by a fresh Redactor)
 LINE_CASES = [
@@ -113,3 +113,9 @@ def test_redact_report_keeps_optional_fields():
     assert redacted.findings[0].lines == report.findings[0].lines
     assert "127.0.0.1" in report.findings[0].evidence[0].text
     assert "127.0.0.1" not in redacted.findings[0].evidence[0].text
+
+
+def test_hexdump_line_redacted():
+    line = (CAPTURES / "binary" / "gzip-blob-s4096-hexdump-read3-write1.strace").read_text().splitlines()[3]
+    assert line.startswith(" | 00000  7f 45 4c 46")
+    assert Redactor().line(line) == " | 00000  [dump]"
