@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import lzma
 import os
 import sys
+import zlib
 from typing import Iterator, List, Optional, Sequence
 
 from . import __version__
@@ -296,11 +298,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = parser.parse_args(argv)
     try:
         return _COMMANDS[options.command](options)
+    except BrokenPipeError:
+        return EXIT_CLEAN
     except StraceparseError as error:
         sys.stderr.write("straceparse: error: %s\n" % error)
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_CLEAN
+    except (EOFError, lzma.LZMAError, zlib.error) as error:
+        # A compressed stream cut short or damaged, on standard input (paths are checked by the parser).
+        sys.stderr.write(
+            "straceparse: error: cannot read compressed input: %s; decompress what is there "
+            "(for example zcat FILE > trace.log) and read that\n" % error
+        )
+        return EXIT_ERROR
+    except OSError as error:
+        sys.stderr.write("straceparse: error: cannot read input: %s\n" % error)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

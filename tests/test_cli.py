@@ -156,3 +156,18 @@ def test_scan_gzip_on_stdin():
     )
     assert result.returncode == 1
     assert len(json.loads(result.stdout)["findings"]) == 8
+
+
+def test_scan_cut_gzip_on_stdin_exit_two():
+    import gzip
+
+    with open(EXIM, "rb") as handle:
+        packed = gzip.compress(handle.read())[:3000]
+    result = subprocess.run(
+        [sys.executable, "-m", "straceparse", "scan", "-"], input=packed, capture_output=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        b"straceparse: error: cannot read compressed input: Compressed file ended before the end-of-stream "
+        b"marker was reached; decompress what is there (for example zcat FILE > trace.log) and read that\n"
+    )
