@@ -644,6 +644,11 @@ class StraceParser:
             own = self._parse(number, raw, (number,), (raw,), ())
             if own is not None:
                 return self._close_open() + own
+            if opened.message is not None:
+                # An attach message cut the call after ", ": the next argument starts this line.
+                joined = self._join(opened, number, raw, "")
+                if joined is not None:
+                    return joined
             if opened.noise == 0 and not opened.glued:
                 joined = self._join(opened, number, raw, " ")
                 if joined is not None:

@@ -400,3 +400,14 @@ def test_frame_without_call_is_orphan():
     events = _events(" > /usr/bin/curl() [0xe9a1]\nclose(3) = 0\n")
     assert events[0].reason == "orphan-frame"
     assert events[1].syscall == "close"
+
+
+def test_attach_message_cuts_argument_list():
+    path = CAPTURES / "stderr" / "sh-spawn-f-tt-T-stderr.strace"
+    lines = path.read_text().splitlines()
+    assert lines[79].endswith('newfstatat(AT_FDCWD, "/root/.cargo/bin/sleep", strace: Process 28434 attached')
+    events = [event for event in parse(path) if 80 in event.lines]
+    assert [event.kind for event in events] == ["syscall"]
+    assert events[0].lines == (80, 81)
+    assert events[0].errno == "ENOENT"
+    assert events[0].render() == lines[79:81]
