@@ -180,8 +180,7 @@ def _not_a_trace(name: str, run: Scan, input_format: str) -> InputError:
     _, line, reason = run.unparsed_examples[0]
     read_as = "" if input_format == "auto" else " as %s" % input_format
     return InputError(
-        "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace "
-        "output, and give a compressed trace by its path rather than on standard input"
+        "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace output"
         % (name, run.events, read_as, line, reason)
     )
 

@@ -127,7 +127,8 @@ class SlowSyscall(Rule):
             lines=lines,
             evidence=evidence,
             pid=group.pid,
-            fd=leading_fd(events[0]) if target else None,
+            # An fd number names nothing once the group spans several processes.
+            fd=leading_fd(events[0]) if target and group.pid is not None else None,
             cost_source="duration" if "duration" in group.sources else "timestamps",
             details={"syscall": syscall, "target": target, "calls": group.count, "max_seconds": round(longest, 6)},
         )
