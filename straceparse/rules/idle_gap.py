@@ -98,9 +98,12 @@ class IdleGap(Rule):
             del ends[None]
         previous = ends.pop(pid, None)
         if previous is not None and event.started:
-            gap = resolved_difference(time - previous[0], previous[1], event)
-            if gap is not None and gap * 1000.0 >= self.min_ms:
-                found = (self._finding(previous[1], event, gap),)
+            gap = time - previous[0]
+            # The threshold first: checking the clock's resolution on every event cost a fifth of a scan.
+            if gap * 1000.0 >= self.min_ms:
+                gap = resolved_difference(gap, previous[1], event)
+                if gap is not None:
+                    found = (self._finding(previous[1], event, gap),)
         if event.syscall in _CLONES and pid is not None:
             self._follow_thread(event)
         errno = event.errno
