@@ -4,7 +4,7 @@ Every event is a frozen, slotted attrs class built by the parser.  Each one
 records where it came from: ``file``, ``lines`` (1-based line numbers; two for a
 call split into ``<unfinished ...>`` and ``<... resumed>`` halves) and ``raw``
 (the text of those lines, without line ends).  Timestamps are in seconds:
-``timestamp`` is the number as printed and ``timestamp_kind`` says how to read
+``timestamp`` is the number as printed and ``timestamp_kind`` tells how to read
 it; ``time`` puts every event on one clock for the whole log (a running sum
 for ``-r`` deltas, seconds since the first midnight for ``-t``/``-tt``, the
 epoch for ``-ttt``).
@@ -373,7 +373,7 @@ class Signal(Event):
 class Exit(Event):
     """The end of a process: ``+++ exited with 0 +++`` or ``+++ killed by SIGKILL +++``.
 
-    ``stack`` holds the ``-k`` frames strace prints after the exit line: the
+    ``stack`` contains the ``-k`` frames strace prints after the exit line: the
     stack of the process's last call (``exit_group``), which never returns.
     """
 
@@ -446,7 +446,7 @@ UNPARSED_REASONS = {
 class Unparsed(Event):
     """A line the parser could not read, with the reason class and where it failed.
 
-    ``reason`` is a key of :data:`UNPARSED_REASONS`; ``detail`` says more in
+    ``reason`` is a key of :data:`UNPARSED_REASONS`; ``detail`` explains it in
     words.  ``column`` is 1-based within the line; ``expected`` lists what
     the grammar would have accepted there.
     """

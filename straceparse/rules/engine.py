@@ -235,7 +235,7 @@ class Rule:
         """Return the duration from which any syscall reaches :meth:`feed`, in seconds; None for no such hook.
 
         The duration is :func:`measured_duration` without a next event.
-        The engine asks once, when a scan starts.
+        The engine calls this once, when a scan starts.
         """
         return None
 
@@ -343,7 +343,12 @@ def coerce_option(rule_id: str, name: str, default: Any, value: Any) -> Any:
         if isinstance(value, bool):
             raise invalid("a number")
         try:
-            number = float(value) if kind is float else int(str(value).strip()) if isinstance(value, str) else value
+            if kind is float:
+                number = float(value)
+            elif isinstance(value, str):
+                number = int(value.strip())
+            else:
+                number = value
         except (TypeError, ValueError):
             raise invalid("an integer" if kind is int else "a number") from None
         if kind is int and not isinstance(number, int):
@@ -362,8 +367,11 @@ def coerce_option(rule_id: str, name: str, default: Any, value: Any) -> Any:
             raise invalid("%s of %d or more" % ("an integer" if kind is int else "a number", lowest))
         return kind(number)
     if isinstance(default, (tuple, frozenset)):
-        items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
-        if items is None:
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
             raise invalid("a comma-separated list")
         return type(default)(str(item).strip() for item in items if str(item).strip())
     return str(value)
@@ -474,7 +482,7 @@ class Scan:
 
     ``events`` counts every event, ``unparsed`` the unparsed ones, and
     ``span_seconds`` the time between the first and last timestamped event.
-    ``pid_spans`` holds the first and last time of each pid (one entry a pid).
+    ``pid_spans`` maps each pid to its first and last time.
     """
 
     def __init__(self, rules: Optional[Sequence[Rule]] = None) -> None:
