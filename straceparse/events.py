@@ -335,6 +335,59 @@ def new_syscall(
     return event
 
 
+def new_call(
+    pid: Optional[int],
+    timestamp: float,
+    time: float,
+    lines: Tuple[int, ...],
+    raw: Tuple[str, ...],
+    file: str,
+    layout: Tuple[LineLayout, ...],
+    syscall: str,
+    args_text: str,
+    retval: Optional[int],
+    errno: Optional[str],
+    retval_text: str,
+    duration: Optional[float],
+) -> Syscall:
+    """Build a whole call of one line with a ``-t``/``-tt`` clock: :func:`new_syscall` with positional arguments.
+
+    The parser builds most events of a log here; passing 13 arguments by
+    position instead of by keyword, with the other fields at their defaults,
+    saves about a third of :func:`new_syscall`'s time.
+    """
+    event = object.__new__(_SyscallDraft)
+    event.pid = pid
+    event.comm = None
+    event.pid_inferred = False
+    event.timestamp = timestamp
+    event.timestamp_kind = "clock"
+    event.time = time
+    event.ip = None
+    event.lines = lines
+    event.raw = raw
+    event.file = file
+    event.layout = layout
+    event.cuts = ()
+    event.syscall = syscall
+    event.args_text = args_text
+    event.retval = retval
+    event.errno = errno
+    event.retval_text = retval_text
+    event.duration = duration
+    event.end_timestamp = None
+    event.end_time = None
+    event.started = True
+    event.finished = True
+    event.split = None
+    event.syscall_number = None
+    event.stack = ()
+    event.dump = None
+    event._args = None
+    event.__class__ = Syscall
+    return event
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Signal(Event):
     """A signal delivery (``--- SIGCHLD {...} ---``) or a stop (``--- stopped by SIGSTOP ---``)."""

@@ -23,7 +23,7 @@ import attrs
 
 from .errors import InputError
 from .events import Event, Unparsed
-from .parser import StraceParser, open_trace, read_lines
+from .parser import StraceParser, _read_handle, open_trace, read_lines
 
 __all__ = ["TraceFile", "TraceSet", "trace_file", "trace_set", "group_sources"]
 
@@ -143,7 +143,7 @@ class TraceSet:
         parser = StraceParser(item.path, pid=item.pid)
         handle = open_trace(item.path)
         try:
-            yield from parser.read(read_lines(handle))
+            yield from _read_handle(parser, handle)
         except (OSError, EOFError) as error:
             raise InputError("%s: cannot read trace: %s" % (item.path, error)) from None
         finally:

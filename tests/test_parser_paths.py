@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from straceparse import Syscall, parse_lines
-from straceparse.events import new_syscall
+from straceparse.events import new_call, new_syscall
 from straceparse.parser import StraceParser, open_trace, read_lines
 
 from test_dialects import STRACE_FILES, _ids
@@ -47,19 +47,9 @@ def test_fast_reader_fixture_same_events(path):
 def _fast_lines(name):
     path = [path for path in STRACE_FILES if path.name == name][0]
     parser = StraceParser(str(path))
-    fast = parser._fast
-    taken = []
-
-    def counted(number, raw):
-        result = fast(number, raw)
-        if result is not None:
-            taken.append(number)
-        return result
-
-    parser._fast = counted
     with open_trace(path) as handle:
         list(parser.read(read_lines(handle)))
-    return len(taken)
+    return parser.fast_lines
 
 
 def test_fast_reader_fixtures_use_it():
@@ -79,6 +69,8 @@ NO_PID = "19:25:09.331911 brk(NULL)         = 0x56362b524000 <0.000008>"
 EXIT_GROUP = "14301 19:25:09.333710 exit_group(0)     = ?"
 AFTER_MIDNIGHT = "14299 00:00:01.000100 brk(NULL)         = 0x56362b524000 <0.000008>"
 FRAME = " > /usr/lib/x86_64-linux-gnu/libc.so.6(brk+0xb) [0xf5a4b]"
+# The words of an attach message in a call's arguments, the call ending on the same line.
+WRITE_MESSAGE = '14299 19:25:09.312700 write(2, "strace: Process 14300 attached\\n", 31) = 31 <0.000012>'
 WRAPPED = "14293 19:25:08.540904 read(3, 0x7ffd, 832) = -1 EAGAIN (Resource"
 
 SEQUENCES = {
@@ -94,6 +86,7 @@ SEQUENCES = {
     "stack frame after": [EXECVE, FRAME, CLONE],
     "wrapped errno": [WRAPPED, "temporarily unavailable) <0.000010>", EXECVE],
     "blank lines": ["", EXECVE, "   ", CLONE],
+    "message words in arguments": [WRITE_MESSAGE, EXECVE],
     "glued message": [EXECVE[:60] + "strace: Process 14300 attached", EXECVE[60:]],
     "summary table after": [EXECVE, "% time     seconds  usecs/call     calls    errors syscall", EXECVE],
 }
@@ -104,6 +97,11 @@ def test_fast_reader_sequence_same_events(lines):
     got, expected, got_counts, expected_counts = _both_paths(lines)
     assert got == expected
     assert got_counts == expected_counts
+
+
+def test_message_words_in_arguments_one_call():
+    events = list(parse_lines([WRITE_MESSAGE]))
+    assert [(event.kind, event.syscall) for event in events] == [("syscall", "write")]
 
 
 def test_fast_reader_text_same_events():
@@ -147,6 +145,17 @@ def test_new_syscall_every_field(lines):
     assert type(built) is Syscall
     for field in attrs.fields(Syscall):
         assert getattr(built, field.name) == getattr(expected, field.name), field.name
+
+
+def test_new_call_every_field():
+    event = list(parse_lines([CLONE]))[0]
+    built = new_call(
+        event.pid, event.timestamp, event.time, event.lines, event.raw, event.file, event.layout, event.syscall,
+        event.args_text, event.retval, event.errno, event.retval_text, event.duration,
+    )
+    assert type(built) is Syscall
+    for field in attrs.fields(Syscall):
+        assert getattr(built, field.name) == getattr(event, field.name), field.name
 
 
 def test_new_syscall_frozen():
