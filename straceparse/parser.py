@@ -126,24 +126,24 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # to " <unfinished ...>".  No "=", "<" or ">" may come after the "= ", so the greedy
 # argument group stops at the same "= " as _split_call, and _split_result would find
 # the same duration.  Other ends (-y decorations, <unavailable>) go to those functions.
-# Groups: the line, pid, [pid] padding, [pid] pid, stamp, name, resumed name,
+# Groups: the line, pid, [pid] padding, [pid] pid, the stamp's "HH:MM" and seconds, name, resumed name,
 # arguments, spaces before "=", what follows "= ", a decimal return value without a
-# leading 0, another return value, errno and duration.
+# leading 0, another return value, errno, duration and the duration's fraction.
 _FAST_ROW = (
-    r"((?:(\d+) |\[pid( +)(\d+)\] )?(\d\d:\d\d:\d\d(?:\.\d+)?) "
+    r"((?:(\d+) |\[pid( +)(\d+)\] )?(\d\d:\d\d):(\d\d(?:\.\d+)?) "
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
-    r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*)|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+))?(?: \([^=<>]*\))?)"
-    r"(?: <(\d+\.\d+)>)?| <unfinished \.\.\.>))"
+    r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*)|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+))?(?: \([^=<>\n]*\))?)"
+    r"(?: <(\d+\.(\d+))>)?| <unfinished \.\.\.>))"
 )
 _FAST_LINE = re.compile(_FAST_ROW + r"\Z")
 # The same over a block of lines: findall gives one row per line, the last group
-# holding a line of any other shape.  Taking a block's rows in one call took the
-# line split and its regex from about 1.6 to 1.2 us a line (2-core AMD EPYC).
+# holding a line of any other shape.  Taking a block's rows in one call spares
+# the line split, a match call and a groups() call per line.
 _FAST_ROWS = re.compile(r"^(?:" + _FAST_ROW + r"|(.*))$", re.MULTILINE)
-_OTHER_ROW = ("",) * 14  # the fields of a row for a line of another shape, before the line
+_OTHER_ROW = ("",) * 16  # the fields of a row for a line of another shape, before the line
 # The end of a whole call of the fast shape, after its last " = ".
 _FAST_TAIL = re.compile(
-    r"(?:-?\d+|0x[0-9a-f]+|\?)(?: E[A-Z0-9_]+)?(?: \([^=<>]*\))?(?: <\d+\.\d+>)?\Z"
+    r"(?:-?\d+|0x[0-9a-f]+|\?)(?: E[A-Z0-9_]+)?(?: \([^=<>\n]*\))?(?: <\d+\.\d+>)?\Z"
 )
 
 
@@ -368,11 +368,13 @@ class StraceParser:
         layout_key = layout = None
         dumping = self._dump_parts is not None  # hexdump lines wait to be joined into the held call
         synced = False  # True while feed() runs: the state is in self, not in the locals
-        taken = number = 0
+        number = fed = 0
+        last_pid_text = None  # the bare pid text of the last line, whose value pid holds
+        last_live = None  # the pid the last fast line added to live
         try:
             for (
-                raw, pid_text, pid_pad, bracket_pid, stamp, name, resumed, args_text, spaces, retval_text, decimal,
-                number_text, errno, duration_text, other,
+                raw, pid_text, pid_pad, bracket_pid, minute_text, second_text, name, resumed, args_text, spaces, retval_text, decimal,
+                number_text, errno, duration_text, fraction, other,
             ) in rows:
                 number += 1
                 # An attach message or an strace -d wait status glued into a line ends
@@ -381,7 +383,9 @@ class StraceParser:
                 if raw and not general:
                     # The layout key's pid field: None for a bare pid, spaces for "[pid  N]", "" for none.
                     if pid_text:
-                        pid = int(pid_text)
+                        if pid_text != last_pid_text:
+                            pid = int(pid_text)
+                            last_pid_text = pid_text
                         pid_pad = None
                         fast = True
                     elif bracket_pid:
@@ -407,8 +411,10 @@ class StraceParser:
                     # The general path, with the state it shares written back and read again after.
                     self._held, self._day, self._last_clock, self._prefixed = held, day, last_clock, prefixed
                     synced = True
+                    fed += 1
                     yield from self.feed(number, raw or other)
                     synced = False
+                    last_pid_text = last_live = None
                     held, day, last_clock, prefixed = self._held, self._day, self._last_clock, self._prefixed
                     general = self._open is not None or self._tables.active
                     dumping = self._dump_parts is not None
@@ -417,44 +423,40 @@ class StraceParser:
 
                 # The -t/-tt clock, as _stamp and _learn read it.  A midnight wrap changes the
                 # minute, so the wrap test runs only when the "HH:MM" does.
-                if stamp[:5] != minute:
-                    minute = stamp[:5]
-                    minute_seconds = int(stamp[0:2]) * 3600 + int(stamp[3:5]) * 60
-                    seconds = minute_seconds + float(stamp[6:])
+                if minute_text != minute:
+                    minute = minute_text
+                    minute_seconds = int(minute_text[0:2]) * 3600 + int(minute_text[3:5]) * 60
+                    seconds = minute_seconds + float(second_text)
                     if last_clock is not None and seconds + day < last_clock - _DAY / 2:
                         day += _DAY
                 else:
-                    seconds = minute_seconds + float(stamp[6:])
+                    seconds = minute_seconds + float(second_text)
                 time = seconds + day
                 last_clock = time
                 fork_parent = prefixed  # as the general path reads it: before this line's pid counts
                 if pid_text or bracket_pid:
-                    live.add(pid)
+                    if pid != last_live:
+                        live.add(pid)
+                        last_live = pid
                     prefixed = True
-                taken += 1
                 if not retval_text:
-                    key = (pid_pad, len(stamp), 1, -1)
+                    key = (pid_pad, len(second_text), 1, 0)
                     if key != layout_key:
                         layout_key = key
-                        layout = layouts.get(key) or self._fast_layout(pid_pad, stamp, 1, -1)
+                        layout = layouts.get(key) or self._fast_layout(key)
                     starts[pid] = _Start(
                         name, args_text, (number,), (raw,), seconds, "clock", time, layout, (), None
                     )
                     continue
                 # A decimal without a leading 0 needs no base guessing: int() alone is a third of _parse_int's time.
                 retval = int(decimal) if decimal else _parse_int(number_text)
-                if duration_text:
-                    duration = float(duration_text)
-                    digits = len(duration_text) - duration_text.find(".") - 1
-                else:
-                    duration = None
-                    digits = -1
+                duration = float(duration_text) if duration_text else None
                 if fork_parent and name in _FORKS and retval is not None and retval > 0:
                     live.add(retval)
-                key = (pid_pad, len(stamp), len(spaces), digits)
+                key = (pid_pad, len(second_text), len(spaces), len(fraction))
                 if key != layout_key:
                     layout_key = key
-                    layout = layouts.get(key) or self._fast_layout(pid_pad, stamp, len(spaces), digits)
+                    layout = layouts.get(key) or self._fast_layout(key)
                 if resumed:
                     del starts[pid]
                     event = new_syscall(
@@ -482,27 +484,31 @@ class StraceParser:
         finally:
             if not synced:
                 self._held, self._day, self._last_clock, self._prefixed = held, day, last_clock, prefixed
-            self.lines += taken
-            self.fast_lines += taken
+            self.lines += number - fed
+            self.fast_lines += number - fed
         yield from self.finish()
 
-    def _fast_layout(self, pid_pad: Optional[str], stamp: str, eq_gap: int, duration_digits: int) -> LineLayout:
-        """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_START` shape.
+    def _fast_layout(self, key: Tuple[Optional[str], int, int, int]) -> LineLayout:
+        """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_ROWS` shape.
 
-        ``pid_pad`` is None for a bare pid and empty for no pid.  The stamp's
-        length stands for its digits in the key, because the shape fixes
+        ``key`` holds the pid's padding (None for a bare pid, empty for no
+        pid), the length of the stamp's seconds, the spaces before ``=`` and
+        the digits of the ``-T`` duration (0 for none); the shape fixes
         everything else.
         """
-        digits = _fraction_digits(stamp)
+        pid_pad, second_length, eq_gap, duration_digits = key
         if pid_pad is None:
             pid_form, pad, gap = "bare", 0, 1
         elif pid_pad:
             pid_form, pad, gap = "bracket", len(pid_pad), 1
         else:
             pid_form, pad, gap = "", 0, 0
-        layout = LineLayout("", pid_form, pad, gap, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits, False)
+        digits = second_length - 3 if second_length > 2 else 0  # "SS.ffffff" or "SS"
+        layout = LineLayout(
+            "", pid_form, pad, gap, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits or -1, False
+        )
         if len(self._fast_layouts) < _MAX_SHAPES:
-            self._fast_layouts[(pid_pad, len(stamp), eq_gap, duration_digits)] = layout
+            self._fast_layouts[key] = layout
         return layout
 
     def feed(self, number: int, raw: str) -> Iterator[Event]:

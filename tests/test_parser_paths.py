@@ -35,11 +35,28 @@ def _both_paths(lines, file="<string>"):
     return _described(got), _described(expected), (fast.lines, fast.unparsed), (general.lines, general.unparsed)
 
 
+def _block_path(lines, file="<string>"):
+    # The lines in blocks of three, as read_texts cuts a stream into blocks of whole lines.
+    blocks = ["\n".join(lines[start : start + 3]) for start in range(0, len(lines), 3)]
+    parser = StraceParser(file)
+    return _described(parser.read_blocks(blocks)), (parser.lines, parser.unparsed)
+
+
 @pytest.mark.parametrize("path", STRACE_FILES, ids=_ids(STRACE_FILES))
 def test_fast_reader_fixture_same_events(path):
     with open_trace(path) as handle:
         lines = list(read_lines(handle))
     got, expected, got_counts, expected_counts = _both_paths(lines, str(path))
+    assert got == expected
+    assert got_counts == expected_counts
+
+
+@pytest.mark.parametrize("path", STRACE_FILES, ids=_ids(STRACE_FILES))
+def test_block_reader_fixture_same_events(path):
+    with open_trace(path) as handle:
+        lines = list(read_lines(handle))
+    _, expected, _, expected_counts = _both_paths(lines, str(path))
+    got, got_counts = _block_path(lines, str(path))
     assert got == expected
     assert got_counts == expected_counts
 
@@ -95,6 +112,14 @@ SEQUENCES = {
 @pytest.mark.parametrize("lines", list(SEQUENCES.values()), ids=list(SEQUENCES))
 def test_fast_reader_sequence_same_events(lines):
     got, expected, got_counts, expected_counts = _both_paths(lines)
+    assert got == expected
+    assert got_counts == expected_counts
+
+
+@pytest.mark.parametrize("lines", list(SEQUENCES.values()), ids=list(SEQUENCES))
+def test_block_reader_sequence_same_events(lines):
+    _, expected, _, expected_counts = _both_paths(lines)
+    got, got_counts = _block_path(lines)
     assert got == expected
     assert got_counts == expected_counts
 
