@@ -349,9 +349,10 @@ class StraceParser:
         loop with the parser's state in local variables; any other line goes
         to :meth:`feed`, with the state written back before and read again
         after.  The loop is long because each call and attribute lookup it
-        saves is paid a million times a log: this loop and the rows of
-        :data:`_FAST_ROWS` took the envelope parse from 3.8 to N.N us a line
-        (benchmarks/bench_parse.py, 2-core AMD EPYC).
+        saves is paid a million times a log.  This loop and the rows of
+        :data:`_FAST_ROWS` took the envelope parse of the benchmark log from
+        3.9 to 2.8 us a line (CPU time, benchmarks/bench_parse.py's 1M-line
+        log, 2-core AMD EPYC).
         """
         starts = self._starts
         live = self._live
@@ -369,7 +370,7 @@ class StraceParser:
         dumping = self._dump_parts is not None  # hexdump lines wait to be joined into the held call
         synced = False  # True while feed() runs: the state is in self, not in the locals
         number = fed = 0
-        last_pid_text = None  # the bare pid text of the last line, whose value pid holds
+        last_pid_text = None  # the bare pid text of the last line, converted into pid
         last_live = None  # the pid the last fast line added to live
         try:
             for (
