@@ -338,6 +338,7 @@ def new_syscall(
 def new_call(
     pid: Optional[int],
     timestamp: float,
+    timestamp_kind: str,
     time: float,
     lines: Tuple[int, ...],
     raw: Tuple[str, ...],
@@ -350,9 +351,9 @@ def new_call(
     retval_text: str,
     duration: Optional[float],
 ) -> Syscall:
-    """Build a whole call of one line with a ``-t``/``-tt`` clock: :func:`new_syscall` with positional arguments.
+    """Build a whole call of one line: :func:`new_syscall` with positional arguments.
 
-    The parser builds most events of a log here; passing 13 arguments by
+    The parser builds most events of a log here; passing 14 arguments by
     position instead of by keyword, with the other fields at their defaults,
     saves about a third of :func:`new_syscall`'s time.
     """
@@ -361,7 +362,7 @@ def new_call(
     event.comm = None
     event.pid_inferred = False
     event.timestamp = timestamp
-    event.timestamp_kind = "clock"
+    event.timestamp_kind = timestamp_kind
     event.time = time
     event.ip = None
     event.lines = lines

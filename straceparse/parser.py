@@ -126,11 +126,13 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # to " <unfinished ...>".  No "=", "<" or ">" may come after the "= ", so the greedy
 # argument group stops at the same "= " as _split_call, and _split_result would find
 # the same duration.  Other ends (-y decorations, <unavailable>) go to those functions.
-# Groups: the line, pid, [pid] padding, [pid] pid, the stamp's "HH:MM" and seconds, name, resumed name,
-# arguments, spaces before "=", what follows "= ", a decimal return value without a
-# leading 0, another return value, errno, duration and the duration's fraction.
+# Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
+# the stamp of a line without one), the -t/-tt stamp's "HH:MM" and seconds, a -r or -ttt
+# stamp and its fraction, name, resumed name, arguments, spaces before "=", what follows
+# "= ", a decimal return value without a leading 0, another return value, errno,
+# duration and the duration's fraction.
 _FAST_ROW = (
-    r"((?:(\d+) |\[pid( +)(\d+)\] )?(\d\d:\d\d):(\d\d(?:\.\d+)?) "
+    r"((?:(\d+)(?= )|\[pid( +)(\d+)\])?( *)(?:(\d\d:\d\d):(\d\d(?:\.\d+)?)|(\d+\.(\d+))) "
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
     r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*)|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+))?(?: \([^=<>\n]*\))?)"
     r"(?: <(\d+\.(\d+))>)?| <unfinished \.\.\.>))"
@@ -140,7 +142,7 @@ _FAST_LINE = re.compile(_FAST_ROW + r"\Z")
 # holding a line of any other shape.  Taking a block's rows in one call spares
 # the line split, a match call and a groups() call per line.
 _FAST_ROWS = re.compile(r"^(?:" + _FAST_ROW + r"|(.*))$", re.MULTILINE)
-_OTHER_ROW = ("",) * 16  # the fields of a row for a line of another shape, before the line
+_OTHER_ROW = ("",) * 19  # the fields of a row for a line of another shape, before the line
 # The end of a whole call of the fast shape, after its last " = ".
 _FAST_TAIL = re.compile(
     r"(?:-?\d+|0x[0-9a-f]+|\?)(?: E[A-Z0-9_]+)?(?: \([^=<>\n]*\))?(?: <\d+\.\d+>)?\Z"
@@ -363,6 +365,7 @@ class StraceParser:
         held = self._held
         day = self._day
         last_clock = self._last_clock
+        clock = self._clock
         prefixed = self._prefixed
         minute = None  # "HH:MM" of the last fast line, with its seconds since midnight
         minute_seconds = 0
@@ -374,8 +377,8 @@ class StraceParser:
         last_live = None  # the pid the last fast line added to live
         try:
             for (
-                raw, pid_text, pid_pad, bracket_pid, minute_text, second_text, name, resumed, args_text, spaces, retval_text, decimal,
-                number_text, errno, duration_text, fraction, other,
+                raw, pid_text, pid_pad, bracket_pid, space, minute_text, second_text, stamp_text, stamp_fraction, name,
+                resumed, args_text, spaces, retval_text, decimal, number_text, errno, duration_text, fraction, other,
             ) in rows:
                 number += 1
                 # An attach message or an strace -d wait status glued into a line ends
@@ -410,30 +413,48 @@ class StraceParser:
                             name = resumed
                 if not fast:
                     # The general path, with the state it shares written back and read again after.
-                    self._held, self._day, self._last_clock, self._prefixed = held, day, last_clock, prefixed
+                    self._held, self._day, self._last_clock, self._clock, self._prefixed = (
+                        held, day, last_clock, clock, prefixed
+                    )
                     synced = True
                     fed += 1
                     yield from self.feed(number, raw or other)
                     synced = False
                     last_pid_text = last_live = None
-                    held, day, last_clock, prefixed = self._held, self._day, self._last_clock, self._prefixed
+                    held, day, last_clock, clock, prefixed = (
+                        self._held, self._day, self._last_clock, self._clock, self._prefixed
+                    )
                     general = self._open is not None or self._tables.active
                     dumping = self._dump_parts is not None
                     minute = None
                     continue
 
-                # The -t/-tt clock, as _stamp and _learn read it.  A midnight wrap changes the
-                # minute, so the wrap test runs only when the "HH:MM" does.
-                if minute_text != minute:
-                    minute = minute_text
-                    minute_seconds = int(minute_text[0:2]) * 3600 + int(minute_text[3:5]) * 60
-                    seconds = minute_seconds + float(second_text)
-                    if last_clock is not None and seconds + day < last_clock - _DAY / 2:
-                        day += _DAY
+                # The stamp, as _stamp and _learn read it.
+                if not minute_text:
+                    # -r deltas add up to the time; -ttt gives it.  Neither moves the -t/-tt clock.
+                    seconds = float(stamp_text)
+                    if seconds >= _EPOCH_MIN:
+                        kind = "epoch"
+                        time = seconds
+                    else:
+                        kind = "relative"
+                        time = clock = clock + seconds
+                    stamp_code = -1 - len(stamp_fraction)
                 else:
-                    seconds = minute_seconds + float(second_text)
-                time = seconds + day
-                last_clock = time
+                    # A -t/-tt clock.  A midnight wrap changes the minute, so the wrap test
+                    # runs only when the "HH:MM" does.
+                    kind = "clock"
+                    if minute_text != minute:
+                        minute = minute_text
+                        minute_seconds = int(minute_text[0:2]) * 3600 + int(minute_text[3:5]) * 60
+                        seconds = minute_seconds + float(second_text)
+                        if last_clock is not None and seconds + day < last_clock - _DAY / 2:
+                            day += _DAY
+                    else:
+                        seconds = minute_seconds + float(second_text)
+                    time = seconds + day
+                    last_clock = time
+                    stamp_code = len(second_text)
                 fork_parent = prefixed  # as the general path reads it: before this line's pid counts
                 if pid_text or bracket_pid:
                     if pid != last_live:
@@ -441,20 +462,18 @@ class StraceParser:
                         last_live = pid
                     prefixed = True
                 if not retval_text:
-                    key = (pid_pad, len(second_text), 1, 0)
+                    key = (pid_pad, len(space), stamp_code, 1, 0)
                     if key != layout_key:
                         layout_key = key
                         layout = layouts.get(key) or self._fast_layout(key)
-                    starts[pid] = _Start(
-                        name, args_text, (number,), (raw,), seconds, "clock", time, layout, (), None
-                    )
+                    starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, kind, time, layout, (), None)
                     continue
                 # A decimal without a leading 0 needs no base guessing: int() alone is a third of _parse_int's time.
                 retval = int(decimal) if decimal else _parse_int(number_text)
                 duration = float(duration_text) if duration_text else None
                 if fork_parent and name in _FORKS and retval is not None and retval > 0:
                     live.add(retval)
-                key = (pid_pad, len(second_text), len(spaces), len(fraction))
+                key = (pid_pad, len(space), stamp_code, len(spaces), len(fraction))
                 if key != layout_key:
                     layout_key = key
                     layout = layouts.get(key) or self._fast_layout(key)
@@ -470,7 +489,7 @@ class StraceParser:
                     )
                 else:
                     event = new_call(
-                        pid, seconds, time, (number,), (raw,), file, (layout,), name, args_text, retval,
+                        pid, seconds, kind, time, (number,), (raw,), file, (layout,), name, args_text, retval,
                         errno or None, retval_text, duration,
                     )
                 # Held back like every event, for -k frames and hexdumps that may follow.
@@ -484,29 +503,37 @@ class StraceParser:
                 held = event
         finally:
             if not synced:
-                self._held, self._day, self._last_clock, self._prefixed = held, day, last_clock, prefixed
+                self._held, self._day, self._last_clock, self._clock, self._prefixed = (
+                    held, day, last_clock, clock, prefixed
+                )
             self.lines += number - fed
             self.fast_lines += number - fed
         yield from self.finish()
 
-    def _fast_layout(self, key: Tuple[Optional[str], int, int, int]) -> LineLayout:
+    def _fast_layout(self, key: Tuple[Optional[str], int, int, int, int]) -> LineLayout:
         """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_ROWS` shape.
 
         ``key`` holds the pid's padding (None for a bare pid, empty for no
-        pid), the length of the stamp's seconds, the spaces before ``=`` and
-        the digits of the ``-T`` duration (0 for none); the shape fixes
-        everything else.
+        pid), the spaces after the pid (before the stamp when there is no
+        pid), the stamp's code (the length of a -t/-tt stamp's seconds, or
+        -1 minus the fraction digits of a -r or -ttt stamp), the spaces
+        before ``=`` and the digits of the ``-T`` duration (0 for none).  The
+        shape fixes everything else.
         """
-        pid_pad, second_length, eq_gap, duration_digits = key
+        pid_pad, space, stamp_code, eq_gap, duration_digits = key
+        indent = ""
         if pid_pad is None:
-            pid_form, pad, gap = "bare", 0, 1
+            pid_form, pad, gap = "bare", 0, space
         elif pid_pad:
-            pid_form, pad, gap = "bracket", len(pid_pad), 1
+            pid_form, pad, gap = "bracket", len(pid_pad), space
         else:
-            pid_form, pad, gap = "", 0, 0
-        digits = second_length - 3 if second_length > 2 else 0  # "SS.ffffff" or "SS"
+            pid_form, pad, gap, indent = "", 0, 0, " " * space
+        if stamp_code < 0:
+            stamp_form, digits = "seconds", -1 - stamp_code
+        else:
+            stamp_form, digits = "clock", stamp_code - 3 if stamp_code > 2 else 0  # "SS.ffffff" or "SS"
         layout = LineLayout(
-            "", pid_form, pad, gap, "clock", digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits or -1, False
+            indent, pid_form, pad, gap, stamp_form, digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits or -1, False
         )
         if len(self._fast_layouts) < _MAX_SHAPES:
             self._fast_layouts[key] = layout

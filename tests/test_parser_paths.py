@@ -74,6 +74,11 @@ def test_fast_reader_fixtures_use_it():
     assert _fast_lines("exim-f-tt-T-yy.strace") > 8000
     assert _fast_lines("sh-pipe-f-tt-T-stderr.strace") > 230
     assert _fast_lines("exim.14349") > 1000
+    # -r deltas with padded pids, -ttt epoch stamps, -r lines without a pid, pids of four digits.
+    assert _fast_lines("exim-f-r-s128.strace") > 9000
+    assert _fast_lines("py-threads-f-ttt.strace") > 1200
+    assert _fast_lines("18-iputils-ping-relative-T-stdout-interleaved.log") >= 5
+    assert _fast_lines("getent-dns-timeout-f-tt-T-yy.strace") > 100
 
 
 # Real lines of exim-f-tt-T-yy.strace, put in orders the fixtures lack.
@@ -175,7 +180,7 @@ def test_new_syscall_every_field(lines):
 def test_new_call_every_field():
     event = list(parse_lines([CLONE]))[0]
     built = new_call(
-        event.pid, event.timestamp, event.time, event.lines, event.raw, event.file, event.layout, event.syscall,
+        event.pid, event.timestamp, event.timestamp_kind, event.time, event.lines, event.raw, event.file, event.layout, event.syscall,
         event.args_text, event.retval, event.errno, event.retval_text, event.duration,
     )
     assert type(built) is Syscall
