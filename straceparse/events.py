@@ -270,7 +270,6 @@ class _SyscallDraft(Syscall):
 
 
 def new_syscall(
-    *,
     pid: Optional[int],
     timestamp: Optional[float],
     timestamp_kind: Optional[str],
@@ -300,6 +299,8 @@ def new_syscall(
 
     For the parser: ``stack``, ``dump`` and the parsed arguments start
     empty.  The object is a plain frozen ``Syscall`` once it is returned.
+    The first 14 arguments may also be passed by position, in the order
+    above, which takes about a third less time than by keyword.
     """
     event = object.__new__(_SyscallDraft)
     event.pid = pid
@@ -331,60 +332,6 @@ def new_syscall(
     event._args = None
     # Python allows __class__ assignment between classes with the same slot layout;
     # from here on the object is frozen like any Syscall.
-    event.__class__ = Syscall
-    return event
-
-
-def new_call(
-    pid: Optional[int],
-    timestamp: float,
-    timestamp_kind: str,
-    time: float,
-    lines: Tuple[int, ...],
-    raw: Tuple[str, ...],
-    file: str,
-    layout: Tuple[LineLayout, ...],
-    syscall: str,
-    args_text: str,
-    retval: Optional[int],
-    errno: Optional[str],
-    retval_text: str,
-    duration: Optional[float],
-) -> Syscall:
-    """Build a whole call of one line: :func:`new_syscall` with positional arguments.
-
-    The parser builds most events of a log here; passing 14 arguments by
-    position instead of by keyword, with the other fields at their defaults,
-    saves about a third of :func:`new_syscall`'s time.
-    """
-    event = object.__new__(_SyscallDraft)
-    event.pid = pid
-    event.comm = None
-    event.pid_inferred = False
-    event.timestamp = timestamp
-    event.timestamp_kind = timestamp_kind
-    event.time = time
-    event.ip = None
-    event.lines = lines
-    event.raw = raw
-    event.file = file
-    event.layout = layout
-    event.cuts = ()
-    event.syscall = syscall
-    event.args_text = args_text
-    event.retval = retval
-    event.errno = errno
-    event.retval_text = retval_text
-    event.duration = duration
-    event.end_timestamp = None
-    event.end_time = None
-    event.started = True
-    event.finished = True
-    event.split = None
-    event.syscall_number = None
-    event.stack = ()
-    event.dump = None
-    event._args = None
     event.__class__ = Syscall
     return event
 

@@ -38,7 +38,7 @@ from typing import IO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 import attrs
 
 from .errors import InputError, ParseError
-from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, new_call, new_syscall
+from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, new_syscall
 from .layout import LineLayout, render_dump_line
 from .summary import SummaryTableReader
 
@@ -488,7 +488,7 @@ class StraceParser:
                         end_timestamp=seconds, end_time=time,
                     )
                 else:
-                    event = new_call(
+                    event = new_syscall(
                         pid, seconds, kind, time, (number,), (raw,), file, (layout,), name, args_text, retval,
                         errno or None, retval_text, duration,
                     )

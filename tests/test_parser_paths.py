@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 from straceparse import Syscall, parse_lines
-from straceparse.events import new_call, new_syscall
+from straceparse.events import new_syscall
 from straceparse.parser import StraceParser, open_trace, read_lines
 
 from test_dialects import STRACE_FILES, _ids
@@ -177,11 +177,11 @@ def test_new_syscall_every_field(lines):
         assert getattr(built, field.name) == getattr(expected, field.name), field.name
 
 
-def test_new_call_every_field():
+def test_new_syscall_by_position():
     event = list(parse_lines([CLONE]))[0]
-    built = new_call(
-        event.pid, event.timestamp, event.timestamp_kind, event.time, event.lines, event.raw, event.file, event.layout, event.syscall,
-        event.args_text, event.retval, event.errno, event.retval_text, event.duration,
+    built = new_syscall(
+        event.pid, event.timestamp, event.timestamp_kind, event.time, event.lines, event.raw, event.file,
+        event.layout, event.syscall, event.args_text, event.retval, event.errno, event.retval_text, event.duration,
     )
     assert type(built) is Syscall
     for field in attrs.fields(Syscall):
