@@ -17,6 +17,7 @@ fields and its :class:`~straceparse.layout.LineLayout`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 import attrs
@@ -24,7 +25,7 @@ import attrs
 from .errors import ParseError
 from .grammar import parse_arguments
 from .layout import LineLayout, render_event
-from .values import FdTarget, parse_decoration, to_json
+from .values import DECORATION_PATTERN, FdTarget, read_decorated, to_json
 
 __all__ = [
     "Event",
@@ -37,6 +38,9 @@ __all__ = [
     "TIMESTAMP_KINDS",
     "UNPARSED_REASONS",
 ]
+
+# The number a call returned and its decoration, which may contain spaces: "7</tmp/sp ace>".
+_RETVAL_DECORATION = re.compile(r"[^<\s]+(" + DECORATION_PATTERN + ")")
 
 #: The ways a line's timestamp can be printed: ``relative`` (``-r``, seconds since the
 #: previous line), ``clock`` (``-t``/``-tt``, time of day), ``epoch`` (``-ttt``).
@@ -217,13 +221,10 @@ class Syscall(Event):
     @property
     def retval_target(self) -> Optional[FdTarget]:
         """What a returned fd refers to, from an ``-y``/``-yy`` decoration (``= 8<TCP:[...]>``)."""
-        head = self.retval_text.partition(" ")[0]
-        start = head.find("<")
-        if start < 0:
+        match = _RETVAL_DECORATION.match(self.retval_text)
+        if match is None:
             return None
-        deleted = head.endswith(">(deleted)")
-        end = len(head) - len("(deleted)") if deleted else len(head)
-        return parse_decoration(head[start + 1 : end - 1], deleted)
+        return read_decorated(None, match.group(1)).target
 
     def to_dict(self) -> Dict[str, Any]:
         """Return the call as JSON-ready data; ``args`` is null and ``args_error`` set when they do not parse."""
