@@ -148,7 +148,11 @@ class Syscall(Event):
     ``split`` is where the unfinished half's argument text ends in
     ``args_text``.  ``syscall_number`` is what ``-n`` printed, ``stack`` the
     ``-k`` frames and ``dump`` the bytes of an ``-e read=``/``-e write=``
-    hexdump that followed the call.
+    hexdump that followed the call.  A call with several buffers (``readv``,
+    ``writev``, ``sendmsg``, ``recvmsg``) has a `` * N bytes in buffer I``
+    line before each buffer's dump: ``dump_buffers`` then holds the bytes of
+    each buffer in order and ``dump`` all of them joined.  ``dump_buffers``
+    is None for a hexdump without those lines.
     """
 
     syscall: str
@@ -164,6 +168,7 @@ class Syscall(Event):
     split: Optional[int] = None
     stack: Tuple[StackFrame, ...] = ()
     dump: Optional[bytes] = None
+    dump_buffers: Optional[Tuple[bytes, ...]] = None
     _args: Any = attrs.field(default=None, eq=False, repr=False, alias="_args")
 
     kind = "syscall"
@@ -252,6 +257,8 @@ class Syscall(Event):
             out["stack"] = [frame.to_dict() for frame in self.stack]
         if self.dump is not None:
             out["dump_hex"] = self.dump.hex()
+        if self.dump_buffers is not None:
+            out["dump_buffers_hex"] = [data.hex() for data in self.dump_buffers]
         return out
 
 
@@ -299,8 +306,8 @@ def new_syscall(
 ) -> Syscall:
     """Build the :class:`Syscall` that ``Syscall(...)`` builds from the same keywords, in an eighth of the time.
 
-    For the parser: ``stack``, ``dump`` and the parsed arguments start
-    empty.  The object is a plain frozen ``Syscall`` once it is returned.
+    For the parser: ``stack``, ``dump``, ``dump_buffers`` and the parsed
+    arguments start empty.  The object is a plain frozen ``Syscall`` once it is returned.
     """
     event = object.__new__(_SyscallDraft)
     event.pid = pid
@@ -329,6 +336,7 @@ def new_syscall(
     event.syscall_number = syscall_number
     event.stack = ()
     event.dump = None
+    event.dump_buffers = None
     event._args = None
     # Python allows __class__ assignment between classes with the same slot layout;
     # from here on the object is frozen like any Syscall.
@@ -384,6 +392,7 @@ def new_call(
     event.syscall_number = None
     event.stack = ()
     event.dump = None
+    event.dump_buffers = None
     event._args = None
     event.__class__ = Syscall
     return event
@@ -492,7 +501,7 @@ UNPARSED_REASONS = {
     "summary-table": "a row of an strace -c/-C summary table",
     "debug": "an strace -d debug line",
     "quoted-printable": "a line mangled by quoted-printable mail encoding (=3D for =)",
-    "orphan-frame": "a -k stack frame or hexdump line with no call before it",
+    "orphan-frame": "a -k stack frame, hexdump line or buffer header that continues no call before it",
 }
 
 
