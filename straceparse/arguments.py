@@ -12,6 +12,7 @@ import re
 from typing import Any, List, Optional, Tuple
 
 from .values import (
+    DECORATION_PATTERN,
     AbstractName,
     AddressOf,
     Array,
@@ -50,7 +51,7 @@ _TOKEN = re.compile(
             # of a 100k-line `strace -f -tt -T` log.
             r'"[^"\\]*(?:\\.[^"\\]*)*"',
             r"/\*.*?\*/",  # COMMENT
-            r"<(?!<)(?:->|[^<>\n]|<(?:->|[^<>\n])*>)*>(?:\(deleted\))?",  # DECORATION
+            DECORATION_PATTERN,
             r"-?(?:0x[0-9a-fA-F]+|[0-9]+)",  # NUMBER
             r"[A-Za-z_][A-Za-z0-9_]*",  # NAME, or the keyword NULL
             r"\.\.\.|==|=>|->|&&|<<",

@@ -17,6 +17,7 @@ fields and its :class:`~straceparse.layout.LineLayout`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 import attrs
@@ -24,7 +25,7 @@ import attrs
 from .errors import ParseError
 from .grammar import parse_arguments
 from .layout import LineLayout, render_event
-from .values import FdTarget, parse_decoration, to_json
+from .values import DECORATION_PATTERN, FdTarget, read_decorated, to_json
 
 __all__ = [
     "Event",
@@ -37,6 +38,9 @@ __all__ = [
     "TIMESTAMP_KINDS",
     "UNPARSED_REASONS",
 ]
+
+# The number a call returned and its decoration, which may contain spaces: "7</tmp/sp ace>".
+_RETVAL_DECORATION = re.compile(r"[^<\s]+(" + DECORATION_PATTERN + ")")
 
 #: The ways a line's timestamp can be printed: ``relative`` (``-r``, seconds since the
 #: previous line), ``clock`` (``-t``/``-tt``, time of day), ``epoch`` (``-ttt``).
@@ -144,7 +148,11 @@ class Syscall(Event):
     ``split`` is where the unfinished half's argument text ends in
     ``args_text``.  ``syscall_number`` is what ``-n`` printed, ``stack`` the
     ``-k`` frames and ``dump`` the bytes of an ``-e read=``/``-e write=``
-    hexdump that followed the call.
+    hexdump that followed the call.  A call with several buffers (``readv``,
+    ``writev``, ``sendmsg``, ``recvmsg``) has a `` * N bytes in buffer I``
+    line before each buffer's dump: ``dump_buffers`` then holds the bytes of
+    each buffer in order and ``dump`` all of them joined.  ``dump_buffers``
+    is None for a hexdump without those lines.
     """
 
     syscall: str
@@ -160,6 +168,7 @@ class Syscall(Event):
     split: Optional[int] = None
     stack: Tuple[StackFrame, ...] = ()
     dump: Optional[bytes] = None
+    dump_buffers: Optional[Tuple[bytes, ...]] = None
     _args: Any = attrs.field(default=None, eq=False, repr=False, alias="_args")
 
     kind = "syscall"
@@ -217,13 +226,10 @@ class Syscall(Event):
     @property
     def retval_target(self) -> Optional[FdTarget]:
         """What a returned fd refers to, from an ``-y``/``-yy`` decoration (``= 8<TCP:[...]>``)."""
-        head = self.retval_text.partition(" ")[0]
-        start = head.find("<")
-        if start < 0:
+        match = _RETVAL_DECORATION.match(self.retval_text)
+        if match is None:
             return None
-        deleted = head.endswith(">(deleted)")
-        end = len(head) - len("(deleted)") if deleted else len(head)
-        return parse_decoration(head[start + 1 : end - 1], deleted)
+        return read_decorated(None, match.group(1)).target
 
     def to_dict(self) -> Dict[str, Any]:
         """Return the call as JSON-ready data; ``args`` is null and ``args_error`` set when they do not parse."""
@@ -251,6 +257,8 @@ class Syscall(Event):
             out["stack"] = [frame.to_dict() for frame in self.stack]
         if self.dump is not None:
             out["dump_hex"] = self.dump.hex()
+        if self.dump_buffers is not None:
+            out["dump_buffers_hex"] = [data.hex() for data in self.dump_buffers]
         return out
 
 
@@ -297,10 +305,10 @@ def new_syscall(
 ) -> Syscall:
     """Build the :class:`Syscall` that ``Syscall(...)`` builds from the same keywords, in an eighth of the time.
 
-    For the parser: ``stack``, ``dump`` and the parsed arguments start
-    empty.  The object is a plain frozen ``Syscall`` once it is returned.
-    The first 14 arguments may also be passed by position, in the order
-    above, which takes about a third less time than by keyword.
+    For the parser: ``stack``, ``dump``, ``dump_buffers`` and the parsed
+    arguments start empty.  The object is a plain frozen ``Syscall`` once it
+    is returned.  The first 14 arguments may also be passed by position, in
+    the order above, which takes about a third less time than by keyword.
     """
     event = object.__new__(_SyscallDraft)
     event.pid = pid
@@ -329,6 +337,7 @@ def new_syscall(
     event.syscall_number = syscall_number
     event.stack = ()
     event.dump = None
+    event.dump_buffers = None
     event._args = None
     # Python allows __class__ assignment between classes with the same slot layout;
     # from here on the object is frozen like any Syscall.
@@ -439,7 +448,7 @@ UNPARSED_REASONS = {
     "summary-table": "a row of an strace -c/-C summary table",
     "debug": "an strace -d debug line",
     "quoted-printable": "a line mangled by quoted-printable mail encoding (=3D for =)",
-    "orphan-frame": "a -k stack frame or hexdump line with no call before it",
+    "orphan-frame": "a -k stack frame, hexdump line or buffer header that continues no call before it",
 }
 
 

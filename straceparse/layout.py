@@ -3,7 +3,7 @@
 In: an event from :mod:`straceparse.events` with its :class:`LineLayout` per
 line.  Out: the text of the lines it came from, rebuilt from the event's
 typed fields (pid, timestamp, syscall, argument text, return value, errno,
-duration, stack, hexdump) plus the spacing recorded here.  Never raises for
+duration, stack, hexdump and its buffers) plus the spacing recorded here.  Never raises for
 an event the parser built.
 """
 
@@ -13,7 +13,15 @@ from typing import List, Optional, Tuple
 
 import attrs
 
-__all__ = ["LineLayout", "format_stamp", "render_event", "render_frame", "render_dump", "render_dump_line"]
+__all__ = [
+    "LineLayout",
+    "format_stamp",
+    "render_event",
+    "render_frame",
+    "render_dump",
+    "render_dump_line",
+    "render_buffer_header",
+]
 
 
 @attrs.frozen(slots=True)
@@ -184,6 +192,11 @@ def render_dump_line(offset: int, chunk: bytes, width: int = 5) -> str:
     return " | %0*x  %-48s  %-16s |" % (width, offset, hexes, text)
 
 
+def render_buffer_header(size: int, index: int) -> str:
+    """Render the line strace prints before each buffer's hexdump of a ``readv``/``writev``-like call."""
+    return " * %d bytes in buffer %d" % (size, index)
+
+
 def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, str], ...]) -> List[str]:
     """Cut logical lines back into the physical lines noise had split them into."""
     out: List[str] = []
@@ -207,7 +220,11 @@ def render_event(event) -> List[str]:
         lines = [_prefix(event.layout[0], event, event.timestamp, event.time, event.syscall_number) + body]
     if event.cuts:
         lines = _split_cuts(lines, event.cuts)
-    if event.kind == "syscall" and event.dump is not None:
+    if event.kind == "syscall" and event.dump_buffers is not None:
+        for index, data in enumerate(event.dump_buffers):
+            lines.append(render_buffer_header(len(data), index))
+            lines.extend(render_dump(data))
+    elif event.kind == "syscall" and event.dump is not None:
         lines.extend(render_dump(event.dump))
     lines.extend(render_frame(frame) for frame in getattr(event, "stack", ()))
     return lines

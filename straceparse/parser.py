@@ -39,7 +39,7 @@ import attrs
 
 from .errors import InputError, ParseError
 from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, new_syscall
-from .layout import LineLayout, render_dump_line
+from .layout import LineLayout, render_buffer_header, render_dump_line
 from .summary import SummaryTableReader
 
 __all__ = ["parse", "parse_file", "parse_lines", "open_trace", "read_lines"]
@@ -90,6 +90,12 @@ _FRAME = re.compile(
 )
 # -e read=3:  | 00000  7f 45 4c 46 02 01 01 03  00 00 00 00 00 00 00 00  .ELF............ |
 _DUMP = re.compile(r" \| (?P<offset>[0-9a-f]{5,}) (?P<hex>(?: +[0-9a-f]{2}){1,16}) ")
+# -e write=1 on writev(1, [{iov_base="abc", iov_len=3}, {iov_base="defgh", iov_len=5}], 2):
+#  * 3 bytes in buffer 0
+#  | 00000  61 62 63                                          abc              |
+#  * 5 bytes in buffer 1
+#  | 00000  64 65 66 67 68                                    defgh            |
+_BUFFER_HEADER = re.compile(r" \* (?P<size>[0-9]+) bytes in buffer (?P<index>[0-9]+)\Z")
 # strace -d:  [wait(0x057f) = 23] WIFSTOPPED,sig=SIGTRAP, glued onto a call's line or alone
 _DEBUG_GLUE = re.compile(r" \[wait\(0x[0-9a-f]+\) = \d+\] \S+\Z")
 _DEBUG_LINE = re.compile(
@@ -109,7 +115,7 @@ _CONTINUATION_WORDS = ("<unfinished ...>", "=> ")
 # A call that prints what the traced program writes: only after one of these
 # may lines of program output come between the call's start and its end.
 _PRINTS = re.compile(r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*(?:write|writev|pwrite64|pwritev2?)\([12][<,]")
-_FOLLOWERS = ("> ", "| ")  # how -k frame and hexdump lines start, after their indentation
+_FOLLOWERS = ("> ", "| ", "* ")  # how -k frame, hexdump and buffer header lines start, after their indentation
 _MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
 _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
@@ -278,9 +284,13 @@ class StraceParser:
         self._last_clock: Optional[float] = None
         self._held: Optional[Event] = None  # the last event, open to -k frames and hexdumps
         # Hexdump lines of the held call, joined into it by _settle() only when it is released:
-        # adding each line to the frozen event at once made long dumps quadratic.
+        # adding each line to the frozen event at once made long dumps quadratic.  Under
+        # " * N bytes in buffer I" headers, _dump_parts and _dump_size are those of the
+        # current buffer, _dump_buffers contains the buffers before it and _dump_expected is its N.
         self._dump_parts: Optional[List[bytes]] = None
         self._dump_size = 0
+        self._dump_buffers: Optional[List[bytes]] = None
+        self._dump_expected = 0
         self._dump_lines: List[int] = []
         self._dump_raw: List[str] = []
         self._open: Optional[_Open] = None
@@ -547,8 +557,12 @@ class StraceParser:
         if raw[:1] == " " and raw.lstrip()[:2] in _FOLLOWERS:
             if self._attach(number, raw):
                 return
-            if _FRAME.match(raw) or _DUMP.match(raw):
-                yield from self._emit([self._unparsed(number, raw, "orphan-frame", "no call before this line")])
+            if _FRAME.match(raw) or _DUMP.match(raw) or _BUFFER_HEADER.match(raw):
+                if self._held is None:
+                    detail = "no call before this line"
+                else:
+                    detail = "does not continue the frames or hexdump of the event before this line"
+                yield from self._emit([self._unparsed(number, raw, "orphan-frame", detail)])
                 return
         if self._dump_parts is not None:
             self._settle()
@@ -669,31 +683,84 @@ class StraceParser:
                 return False
             data = bytes(int(byte, 16) for byte in match.group("hex").split())
             if self._dump_parts is None:
+                if held.dump_buffers is not None:
+                    return False  # a buffer's lines come after its header, which reopens the dump
                 self._dump_parts = [held.dump] if held.dump else []
                 self._dump_size = len(held.dump or b"")
             offset = match.group("offset")
             # Only the new line is rendered: rendering the whole dump again made long dumps quadratic.
             if int(offset, 16) != self._dump_size or render_dump_line(self._dump_size, data, len(offset)) != raw:
                 return False
+            if self._dump_buffers is not None and self._dump_size + len(data) > self._dump_expected:
+                return False  # more bytes than the buffer's header announced
             self._dump_parts.append(data)
             self._dump_size += len(data)
             self._dump_lines.append(number)
             self._dump_raw.append(raw)
             return True
+        if stripped[:2] == "* " and isinstance(held, Syscall) and not held.stack:
+            return self._attach_buffer_header(held, number, raw)
         return False
+
+    def _attach_buffer_header(self, held: Syscall, number: int, raw: str) -> bool:
+        """Start the next buffer of the held call's hexdump at a `` * N bytes in buffer I`` line.
+
+        strace numbers the buffers from 0 and stops at the first empty one.
+        So the header is taken only when ``I`` is the next index and ``N`` is
+        not 0, and only after the buffer before it got all its announced bytes.
+        """
+        match = _BUFFER_HEADER.match(raw)
+        if match is None:
+            return False
+        size = int(match.group("size"))
+        index = int(match.group("index"))
+        if self._dump_parts is None:
+            if held.dump is not None and held.dump_buffers is None:
+                return False  # a hexdump without headers is a single buffer
+            buffers = list(held.dump_buffers or ())
+        elif self._dump_buffers is None or self._dump_size != self._dump_expected:
+            return False
+        else:
+            buffers = self._dump_buffers
+            buffers.append(b"".join(self._dump_parts))
+        if index != len(buffers) or size == 0 or render_buffer_header(size, index) != raw:
+            if self._dump_parts is not None:
+                buffers.pop()
+            return False
+        self._dump_buffers = buffers
+        self._dump_parts = []
+        self._dump_size = 0
+        self._dump_expected = size
+        self._dump_lines.append(number)
+        self._dump_raw.append(raw)
+        return True
 
     def _settle(self) -> None:
         """Join the hexdump lines gathered for the held call into it, in one step."""
         held = self._held
         parts, self._dump_parts = self._dump_parts, None
+        buffers, self._dump_buffers = self._dump_buffers, None
         if self._dump_lines:
-            self._held = attrs.evolve(
-                held,
-                dump=b"".join(parts),
-                lines=held.lines + tuple(self._dump_lines),
-                raw=held.raw + tuple(self._dump_raw),
-            )
+            if buffers is None:
+                self._held = attrs.evolve(
+                    held,
+                    dump=b"".join(parts),
+                    lines=held.lines + tuple(self._dump_lines),
+                    raw=held.raw + tuple(self._dump_raw),
+                )
+            else:
+                # NOTE: a log cut inside a buffer's dump leaves that buffer shorter than its
+                # header announced, and the header then renders with the shorter count.
+                buffers.append(b"".join(parts))
+                self._held = attrs.evolve(
+                    held,
+                    dump=b"".join(buffers),
+                    dump_buffers=tuple(buffers),
+                    lines=held.lines + tuple(self._dump_lines),
+                    raw=held.raw + tuple(self._dump_raw),
+                )
         self._dump_size = 0
+        self._dump_expected = 0
         self._dump_lines = []
         self._dump_raw = []
 

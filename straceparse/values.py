@@ -24,6 +24,7 @@ __all__ = [
     "Comment",
     "Commented",
     "CString",
+    "DECORATION_PATTERN",
     "Decorated",
     "FdTarget",
     "Flags",
@@ -275,6 +276,19 @@ class FdTarget:
         return out
 
 
+# An -y/-yy decoration with its angle brackets, as strace 6.1 prints one after an fd:
+#   3</tmp/build->  4</tmp/a-\76b>  0</dev/null<char 1:3>>  3</tmp/build->(deleted)
+#   9<TCP:[127.0.0.1:59099->127.0.0.1:41632]>  15<UNIX-STREAM:[138506->138502,"sock->"]>
+# strace escapes "<" and ">" in a path (\74, \76) but not in a Unix socket's quoted
+# path.  So a raw ">" ends the decoration, except inside a quoted string and in the
+# "->" between a socket's two ends, where an address (a digit, or "[" for IPv6)
+# follows.  A path that ends in "-" therefore ends at its own ">".  No two
+# alternatives can match the same text, so text without a closing ">" fails in
+# linear time.  The DECORATION terminal of grammars/strace.lark is the same pattern.
+DECORATION_PATTERN = (
+    r'<(?!<)(?:->(?=[0-9\[])|"(?:[^"\\\n]|\\.)*"|\\.|[^<>"\\\n]|<[^<>\n]*>)*>(?:\(deleted\))?'
+)
+
 # TCP:[127.0.0.1:2525->127.0.0.1:37478], TCPv6:[[::1]:2525->[::1]:40000], TCP:[127.0.0.1:2525]
 _ENDPOINT = r"(?:\[(?P<{0}6>[0-9A-Fa-f:.]+)\]|(?P<{0}4>[0-9.]+)):(?P<{0}port>\d+)"
 _INET_SOCKET = re.compile(
@@ -282,8 +296,10 @@ _INET_SOCKET = re.compile(
 )
 # UNIX-STREAM:[33105->33106], UNIX:[12345], pipe:[256639555], socket:[4242]
 _INODE_OBJECT = re.compile(r"(?P<protocol>[A-Za-z0-9-]+):\[(?P<inode>\d+)(?:->(?P<peer>\d+))?\]\Z")
-# UNIX:[33101,"/run/sock"] or UNIX-STREAM:[33101,@"abstract"]
-_UNIX_PATH = re.compile(r"(?P<protocol>UNIX[A-Za-z0-9-]*):\[(?P<inode>\d+),(?P<path>@?\".*\")\]\Z")
+# UNIX:[33101,"/run/sock"], UNIX-STREAM:[33101,@"abstract"], UNIX-STREAM:[138506->138502,"sock->"]
+_UNIX_PATH = re.compile(
+    r"(?P<protocol>UNIX[A-Za-z0-9-]*):\[(?P<inode>\d+)(?:->(?P<peer>\d+))?,(?P<path>@?\".*\")\]\Z"
+)
 # /dev/null<char 1:3>
 _DEVICE = re.compile(r"(?P<path>.*)<(?P<device>(?:char|block) \d+:\d+)>\Z")
 # anon_inode:[eventpoll], anon_inode:inotify
@@ -306,8 +322,9 @@ def parse_decoration(decoration: str, deleted: bool = False) -> FdTarget:
     if decoration.startswith("/"):
         device = _DEVICE.match(decoration)
         if device:
-            return FdTarget("path", path=device.group("path"), device=device.group("device"), deleted=deleted)
-        return FdTarget("path", path=decoration, deleted=deleted)
+            path = _decode_path(device.group("path"))
+            return FdTarget("path", path=path, device=device.group("device"), deleted=deleted)
+        return FdTarget("path", path=_decode_path(decoration), deleted=deleted)
     if decoration.startswith(_ANON_INODE):
         return FdTarget("anon_inode", path=decoration[len(_ANON_INODE) :].strip("[]"))
     inet = _INET_SOCKET.match(decoration)
@@ -331,13 +348,27 @@ def parse_decoration(decoration: str, deleted: bool = False) -> FdTarget:
         path = unix.group("path")
         abstract = path.startswith("@")
         text = decode_c_string(path[1:] if abstract else path).decode("utf-8", "surrogateescape")
+        peer = unix.group("peer")
         return FdTarget(
             "socket",
             protocol=unix.group("protocol"),
             inode=int(unix.group("inode")),
+            peer_inode=int(peer) if peer else None,
             path=("@" if abstract else "") + text,
         )
     return FdTarget("other", path=decoration, deleted=deleted)
+
+
+def _decode_path(text: str) -> str:
+    """Undo strace's escapes in a decoration's path: ``/tmp/a-\\76b`` is ``/tmp/a->b``.
+
+    strace prints a path as the inside of a C string with ``<`` and ``>``
+    escaped too (``\\74``, ``\\76``).  Bytes that are not UTF-8 come back as
+    surrogate escapes, as in :attr:`CString.text`.
+    """
+    if "\\" not in text:
+        return text
+    return decode_c_string('"%s"' % text).decode("utf-8", "surrogateescape")
 
 
 def unwrap(value: Any) -> Any:

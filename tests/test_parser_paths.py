@@ -160,7 +160,7 @@ def test_read_lines_blocks_same_lines(monkeypatch, block):
 
 
 # Fields new_syscall leaves at their defaults: the parser adds frames and hexdumps later.
-NOT_TAKEN = ("stack", "dump", "_args")
+NOT_TAKEN = ("stack", "dump", "dump_buffers", "_args")
 
 
 @pytest.mark.parametrize("lines", [[START, RESUMED], [RESUMED], [CLONE], [START]], ids=["merged", "resumed", "whole", "unfinished"])
