@@ -133,12 +133,12 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # argument group stops at the same "= " as _split_call, and _split_result would find
 # the same duration.  Other ends (-y decorations, <unavailable>) go to those functions.
 # Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
-# the stamp of a line without one), the -t/-tt stamp's "HH:MM" and seconds, a -r or -ttt
-# stamp and its fraction, name, resumed name, arguments, spaces before "=", what follows
+# the stamp or call of a line without one), the -t/-tt stamp's "HH:MM" and seconds, a -r
+# or -ttt stamp and its fraction (all four empty without a stamp), name, resumed name, arguments, spaces before "=", what follows
 # "= ", a decimal return value without a leading 0, another return value, errno,
 # duration and the duration's fraction.
 _FAST_ROW = (
-    r"((?:(\d+)(?= )|\[pid( +)(\d+)\])?( *)(?:(\d\d:\d\d):(\d\d(?:\.\d+)?)|(\d+\.(\d+))) "
+    r"((?:(\d+)(?= )|\[pid( +)(\d+)\])?( *)(?:(?:(\d\d:\d\d):(\d\d(?:\.\d+)?)|(\d+\.(\d+))) )?"
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
     r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*)|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+))?(?: \([^=<>\n]*\))?)"
     r"(?: <(\d+\.(\d+))>)?| <unfinished \.\.\.>))"
@@ -401,7 +401,8 @@ class StraceParser:
                             pid = int(pid_text)
                             last_pid_text = pid_text
                         pid_pad = None
-                        fast = True
+                        # Without a stamp, an integer too large for a pid is an -ttt stamp of whole seconds.
+                        fast = pid <= _PID_MAX or bool(minute_text or stamp_text)
                     elif bracket_pid:
                         pid = int(bracket_pid)
                         fast = True
@@ -434,13 +435,15 @@ class StraceParser:
                     held, day, last_clock, clock, prefixed = (
                         self._held, self._day, self._last_clock, self._clock, self._prefixed
                     )
+                    # A join the general path undid put back copies of these two.
+                    starts, live = self._starts, self._live
                     general = self._open is not None or self._tables.active
                     dumping = self._dump_parts is not None
                     minute = None
                     continue
 
                 # The stamp, as _stamp and _learn read it.
-                if not minute_text:
+                if stamp_text:
                     # -r deltas add up to the time; -ttt gives it.  Neither moves the -t/-tt clock.
                     seconds = float(stamp_text)
                     if seconds >= _EPOCH_MIN:
@@ -450,6 +453,9 @@ class StraceParser:
                         kind = "relative"
                         time = clock = clock + seconds
                     stamp_code = -1 - len(stamp_fraction)
+                elif not minute_text:
+                    seconds = time = kind = None
+                    stamp_code = 0
                 else:
                     # A -t/-tt clock.  A midnight wrap changes the minute, so the wrap test
                     # runs only when the "HH:MM" does.
@@ -525,8 +531,8 @@ class StraceParser:
 
         ``key`` holds the pid's padding (None for a bare pid, empty for no
         pid), the spaces after the pid (before the stamp when there is no
-        pid), the stamp's code (the length of a -t/-tt stamp's seconds, or
-        -1 minus the fraction digits of a -r or -ttt stamp), the spaces
+        pid), the stamp's code (the length of a -t/-tt stamp's seconds, -1
+        minus the fraction digits of a -r or -ttt stamp, 0 for none), the spaces
         before ``=`` and the digits of the ``-T`` duration (0 for none).  The
         shape fixes everything else.
         """
@@ -538,12 +544,16 @@ class StraceParser:
             pid_form, pad, gap = "bracket", len(pid_pad), space
         else:
             pid_form, pad, gap, indent = "", 0, 0, " " * space
+        stamp_gap = 1
         if stamp_code < 0:
             stamp_form, digits = "seconds", -1 - stamp_code
-        else:
+        elif stamp_code:
             stamp_form, digits = "clock", stamp_code - 3 if stamp_code > 2 else 0  # "SS.ffffff" or "SS"
+        else:
+            stamp_form, digits, stamp_gap = "", -1, 0
         layout = LineLayout(
-            indent, pid_form, pad, gap, stamp_form, digits, 0, -1, 1, 0, 0, 0, 0, eq_gap, duration_digits or -1, False
+            indent, pid_form, pad, gap, stamp_form, digits, 0, -1, stamp_gap, 0, 0, 0, 0, eq_gap,
+            duration_digits or -1, False,
         )
         if len(self._fast_layouts) < _MAX_SHAPES:
             self._fast_layouts[key] = layout

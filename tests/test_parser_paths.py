@@ -79,6 +79,7 @@ def test_fast_reader_fixtures_use_it():
     assert _fast_lines("py-threads-f-ttt.strace") > 1200
     assert _fast_lines("18-iputils-ping-relative-T-stdout-interleaved.log") >= 5
     assert _fast_lines("getent-dns-timeout-f-tt-T-yy.strace") > 100
+    assert _fast_lines("ls-X-verbose.strace") > 200  # no pid and no stamp
 
 
 # Real lines of exim-f-tt-T-yy.strace, put in orders the fixtures lack.
@@ -110,6 +111,8 @@ SEQUENCES = {
     "blank lines": ["", EXECVE, "   ", CLONE],
     "message words in arguments": [WRITE_MESSAGE, EXECVE],
     "glued message": [EXECVE[:60] + "strace: Process 14300 attached", EXECVE[60:]],
+    # A join of the two lines that does not parse is undone, then the fast loop stores a start.
+    "undone join then start": [EXECVE[:60], ") = garbage", START],
     "summary table after": [EXECVE, "% time     seconds  usecs/call     calls    errors syscall", EXECVE],
 }
 
