@@ -19,6 +19,7 @@ so :meth:`Scan.run` yields findings only after the last event.
 from __future__ import annotations
 
 import logging
+import math
 from typing import (
     AbstractSet, Any, Callable, ClassVar, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence,
     Tuple, Type,
@@ -29,6 +30,7 @@ import attrs
 from ..errors import StraceparseError
 from ..events import Event, Syscall, Unparsed
 from ..processes import ProcessTable
+from ..processes import WATCHED as TABLE_SYSCALLS
 
 __all__ = [
     "EVERY_SYSCALL",
@@ -40,7 +42,6 @@ __all__ = [
     "register",
     "Scan",
     "coerce_option",
-    "measured_duration",
     "select_rules",
     "severity_of",
     "UnknownRuleError",
@@ -115,22 +116,6 @@ def evidence_of(events: Iterable[Event]) -> Tuple[Tuple[int, ...], Tuple[Evidenc
             seen[(event.file, number)] = text
     keys = sorted(seen)
     return tuple(number for _, number in keys), tuple(Evidence(f, n, seen[(f, n)]) for f, n in keys)
-
-
-def measured_duration(event: Syscall, next_time: Optional[float] = None) -> Tuple[Optional[float], str]:
-    """Return how long ``event`` took and where that number came from.
-
-    ``duration`` is strace's ``-T`` value; ``timestamps`` is the resumed
-    line's time minus the call's time, or else ``next_time`` (the same pid's
-    next event) minus the call's time.  ``(None, "unknown")`` without a clock.
-    """
-    if event.duration is not None:
-        return event.duration, "duration"
-    if event.time is not None and event.end_time is not None:
-        return event.end_time - event.time, "timestamps"
-    if event.time is not None and next_time is not None:
-        return next_time - event.time, "timestamps"
-    return None, "unknown"
 
 
 #: Severity thresholds on the share of time a finding cost, highest first.
@@ -234,7 +219,8 @@ class Rule:
     def min_seconds(self) -> Optional[float]:
         """Return the duration from which any syscall reaches :meth:`feed`, in seconds; None for no such hook.
 
-        The duration is :func:`measured_duration` without a next event.
+        The duration is what :func:`~straceparse.rules.timing.measured_duration`
+        measures without a next event, before the check of the clock's resolution.
         The engine calls this once, when a scan starts.
         """
         return None
@@ -412,20 +398,23 @@ _Feed = Callable[[Event, ProcessTable], Iterable[Finding]]
 class _Dispatch:
     """Which rules' ``feed`` an event reaches, built from the rules' declarations (see :class:`Rule`).
 
-    The tables map a syscall name, or an event class, to the feeds in rule
-    order and the set of their rule indexes; they fill on first sight of a
+    ``by_name`` maps a syscall name, and ``by_type`` an event class, to the
+    feeds it always reaches, in rule order; both fill on first sight of a
     name or class, so a ``read`` event costs one dict lookup, not a call to
-    every rule.  The other declarations add rules per event (:meth:`feeds_for`).
+    every rule.  The other declarations add rules to single events: the
+    scan collects their indexes and calls :meth:`feeds_with`.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = list(rules)
         self.feeds: List[_Feed] = [rule.feed for rule in self.rules]
-        self.by_name: Dict[str, Tuple[Tuple[_Feed, ...], FrozenSet[int]]] = {}
-        self.by_type: Dict[type, Tuple[Tuple[_Feed, ...], FrozenSet[int]]] = {}
-        self.failing: Optional[FrozenSet[int]] = frozenset(
+        self.by_name: Dict[str, Tuple[_Feed, ...]] = {}
+        self.by_type: Dict[type, Tuple[_Feed, ...]] = {}
+        # Syscall name or event class -> the indexes of the rules in its by_name or by_type entry.
+        self.always: Dict[Any, FrozenSet[int]] = {}
+        self.failing: FrozenSet[int] = frozenset(
             index for index, rule in enumerate(self.rules) if rule.syscalls is not None and rule.failed_syscalls
-        ) or None
+        )
         markers: Dict[str, set] = {}
         slow: List[Tuple[float, int]] = []
         for index, rule in enumerate(self.rules):
@@ -439,30 +428,43 @@ class _Dispatch:
         self.markers: Tuple[Tuple[str, FrozenSet[int]], ...] = tuple(
             (marker, frozenset(indexes)) for marker, indexes in markers.items()
         )
+        # The built-in rules share one marker, which the scan tests with a single `in`.
+        self.marker: Optional[str] = self.markers[0][0] if len(self.markers) == 1 else None
         self.slow = tuple(slow)
-        self.slow_from: Optional[float] = min(seconds for seconds, _ in slow) if slow else None
+        # Infinity when no rule has min_seconds(): no duration reaches it, so the scan needs no None test.
+        self.slow_from: float = min(seconds for seconds, _ in slow) if slow else math.inf
 
-    def _entry(self, indexes: Iterable[int]) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+    def _remember(self, key: Any, indexes: Iterable[int]) -> Tuple[_Feed, ...]:
         chosen = frozenset(indexes)
-        return tuple(self.feeds[index] for index in sorted(chosen)), chosen
+        self.always[key] = chosen
+        return tuple(self.feeds[index] for index in sorted(chosen))
 
-    def for_syscall(self, name: str) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+    def for_syscall(self, name: str) -> Tuple[_Feed, ...]:
         """Return the feeds a syscall of this name always reaches, and remember them."""
-        entry = self._entry(
-            index for index, rule in enumerate(self.rules)
-            if rule.syscalls is None or rule.syscalls is EVERY_SYSCALL or name in rule.syscalls
+        feeds = self.by_name[name] = self._remember(
+            name,
+            (
+                index for index, rule in enumerate(self.rules)
+                if rule.syscalls is None or rule.syscalls is EVERY_SYSCALL or name in rule.syscalls
+            ),
         )
-        self.by_name[name] = entry
-        return entry
+        return feeds
 
-    def for_type(self, kind: type) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+    def for_type(self, kind: type) -> Tuple[_Feed, ...]:
         """Return the feeds an event of class ``kind`` (not a syscall) always reaches, and remember them."""
-        entry = self._entry(
-            index for index, rule in enumerate(self.rules)
-            if rule.syscalls is None or issubclass(kind, rule.event_types)
+        feeds = self.by_type[kind] = self._remember(
+            kind,
+            (index for index, rule in enumerate(self.rules) if rule.syscalls is None or issubclass(kind, rule.event_types)),
         )
-        self.by_type[kind] = entry
-        return entry
+        return feeds
+
+    def marked_rules(self, text: str) -> FrozenSet[int]:
+        """Return the indexes of the rules one of whose ``args_markers`` occurs in ``text``."""
+        found: FrozenSet[int] = frozenset()
+        for marker, indexes in self.markers:
+            if marker in text:
+                found = found.union(indexes)
+        return found
 
     def slow_rules(self, seconds: float) -> FrozenSet[int]:
         """Return the indexes of the rules whose :meth:`Rule.min_seconds` ``seconds`` reaches."""
@@ -472,9 +474,10 @@ class _Dispatch:
         """Return the indexes of the rules that watch ``pid``."""
         return frozenset(index for index, rule in enumerate(self.rules) if rule.watching(pid))
 
-    def feeds_for(self, always: FrozenSet[int], extra: Iterable[int]) -> List[_Feed]:
-        """Return the feeds of ``always`` and ``extra`` together, once each, in rule order."""
-        return [self.feeds[index] for index in sorted(always.union(extra))]
+    def feeds_with(self, event: Event, extra: AbstractSet[int]) -> List[_Feed]:
+        """Return the feeds ``event`` always reaches and those of the rules in ``extra``, once each, in rule order."""
+        key = event.syscall if isinstance(event, Syscall) else type(event)
+        return [self.feeds[index] for index in sorted(self.always[key].union(extra))]
 
 
 class Scan:
@@ -533,76 +536,101 @@ class Scan:
         self._watch_counts.clear()
 
     def _feed_all(self, events: Iterable[Event], found: List[Finding]) -> None:
+        # Attributes are loaded into locals once.  The common event (a syscall
+        # that changes no fd table and that only its name selects rules for)
+        # calls no Python function except its rules' feeds.
         processes = self.processes
         observe_syscall = processes.observe_syscall
         observe = processes.observe
+        # What ProcessTable.observe_syscall acts on: a syscall it follows, an
+        # -y decoration, or a table of strace's unprefixed lines to share.
+        table_syscalls = TABLE_SYSCALLS
+        tables = processes._tables
         dispatch = self._dispatch
         by_name = dispatch.by_name
         by_type = dispatch.by_type
         failing = dispatch.failing
+        marker = dispatch.marker
         markers = dispatch.markers
         slow_from = dispatch.slow_from
         watch_counts = self._watch_counts
         pid_spans = self.pid_spans
         first_time = self.first_time
-        last_time = self.last_time
         count = unparsed = 0
         try:
             for event in events:
                 count += 1
+                pid = event.pid
                 time = event.time
                 if isinstance(event, Syscall):
+                    name = event.syscall
+                    text = event.args_text
+                    if name in table_syscalls or "<" in text or None in tables:
+                        observe_syscall(event)
+                    try:
+                        feeds = by_name[name]
+                    except KeyError:
+                        feeds = dispatch.for_syscall(name)
+                    # The end of the call for the pid's span, and its duration for
+                    # min_seconds(): timing.measured_duration() without a next event
+                    # and without the clock's resolution, inline because a call per
+                    # syscall would cost more than the test.
+                    duration = event.duration
+                    seconds = duration
                     end = time
                     if time is not None:
                         end_time = event.end_time
                         if end_time is not None:
                             end = end_time
-                        duration = event.duration
-                        if duration is not None and time + duration > end:
+                            if duration is None:
+                                seconds = end_time - time
+                            elif time + duration > end_time:
+                                end = time + duration
+                        elif duration is not None:
                             end = time + duration
-                    observe_syscall(event)
-                    entry = by_name.get(event.syscall)
-                    if entry is None:
-                        entry = dispatch.for_syscall(event.syscall)
                     # Rules added for this event only; None on almost every event.
-                    extra: Optional[FrozenSet[int]] = None
-                    if failing is not None and event.errno is not None:
-                        extra = failing
-                    if slow_from is not None:
-                        # measured_duration() inline: a call per syscall would cost more than the test.
-                        seconds = event.duration
-                        if seconds is None and time is not None and event.end_time is not None:
-                            seconds = event.end_time - time
-                        if seconds is not None and seconds >= slow_from:
-                            extra = dispatch.slow_rules(seconds).union(extra or ())
-                    for marker, indexes in markers:
-                        if marker in event.args_text:
-                            extra = indexes.union(extra or ())
+                    extra: Optional[AbstractSet[int]] = None
+                    if seconds is not None and seconds >= slow_from:
+                        extra = dispatch.slow_rules(seconds)
+                    if event.errno is not None and failing:
+                        extra = failing if extra is None else failing.union(extra)
+                    if marker is not None:
+                        if marker in text:
+                            indexes = markers[0][1]
+                            extra = indexes if extra is None else indexes.union(extra)
+                    elif markers:
+                        marked = dispatch.marked_rules(text)
+                        if marked:
+                            extra = marked if extra is None else marked.union(extra)
                 else:
-                    if isinstance(event, Unparsed):
+                    kind = type(event)
+                    if kind is Unparsed or isinstance(event, Unparsed):
                         unparsed += 1
                         if unparsed <= _UNPARSED_EXAMPLES:
                             self.unparsed_examples.append((event.file, event.line, event.reason))
                         continue
                     end = time
                     observe(event)
-                    entry = by_type.get(type(event))
-                    if entry is None:
-                        entry = dispatch.for_type(type(event))
+                    try:
+                        feeds = by_type[kind]
+                    except KeyError:
+                        feeds = dispatch.for_type(kind)
                     extra = None
                 if time is not None:
-                    if first_time is None:
-                        first_time = time
-                    if last_time is None or end > last_time:
-                        last_time = end
-                    span = pid_spans.get(event.pid)
-                    if span is None:
-                        pid_spans[event.pid] = [time, end]
-                    elif end > span[1]:
-                        span[1] = end
-                if watch_counts and event.pid in watch_counts:
-                    extra = dispatch.watchers(event.pid).union(extra or ())
-                feeds = entry[0] if extra is None else dispatch.feeds_for(entry[1], extra)
+                    try:
+                        span = pid_spans[pid]
+                    except KeyError:
+                        pid_spans[pid] = [time, end]
+                        if first_time is None:
+                            first_time = time
+                    else:
+                        if end > span[1]:
+                            span[1] = end
+                if watch_counts and pid in watch_counts:
+                    watchers = dispatch.watchers(pid)
+                    extra = watchers if extra is None else watchers.union(extra)
+                if extra is not None:
+                    feeds = dispatch.feeds_with(event, extra)
                 for feed in feeds:
                     try:
                         result = feed(event, processes)
@@ -616,7 +644,9 @@ class Scan:
             self.events += count
             self.unparsed += unparsed
             self.first_time = first_time
-            self.last_time = last_time
+            # The last end of any pid is the last end of the trace.
+            if pid_spans:
+                self.last_time = max(span[1] for span in pid_spans.values())
 
     def graded(self, finding: Finding) -> Finding:
         """Return ``finding`` with its severity and shares set from this scan's spans."""
