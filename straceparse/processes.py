@@ -143,9 +143,15 @@ class ProcessTable:
                 self.learn(pid, int(match.group(1)), match.group(2))
         name = event.syscall
         if name in _CLOSES:
-            fd = leading_fd(event)
+            # The most frequent syscall here: leading_fd() and table() inline.
+            head = text.partition(",")[0]
+            fd = int(head) if head.isdecimal() else leading_fd(event)
             if fd is not None:
-                self.table(pid).pop(fd, None)
+                table = tables.get(pid)
+                if table is None:
+                    tables[pid] = {}
+                else:
+                    table.pop(fd, None)
             return
         handler = _RESULT_HANDLERS.get(name)
         if handler is None:
@@ -162,10 +168,16 @@ class ProcessTable:
     # syscall that returned a non-negative value without an errno.
 
     def _new_socket(self, table: Dict[int, FdInfo], event: Syscall) -> None:
-        table[event.retval] = _fd_info(SOCKET, event)
+        if "<" in event.retval_text:
+            table[event.retval] = FdInfo(SOCKET, _result_decoration(event))
+        else:
+            table[event.retval] = _PLAIN[SOCKET]
 
     def _new_file(self, table: Dict[int, FdInfo], event: Syscall) -> None:
-        table[event.retval] = _fd_info(FILE, event)
+        if "<" in event.retval_text:
+            table[event.retval] = FdInfo(FILE, _result_decoration(event))
+        else:
+            table[event.retval] = _PLAIN[FILE]
 
     def _new_other(self, table: Dict[int, FdInfo], event: Syscall) -> None:
         table[event.retval] = _PLAIN[OTHER]
@@ -256,15 +268,8 @@ def _result_decoration(event: Syscall) -> str:
     return head[start + 1 : -1] if start >= 0 and head.endswith(">") else ""
 
 
-#: One shared undecorated FdInfo per kind: FdInfo is frozen, so tables may share it.
+#: One shared FdInfo per kind for fds without an ``-y`` decoration: FdInfo is frozen, so tables may share it.
 _PLAIN = {kind: FdInfo(kind) for kind in (SOCKET, LISTENING, PIPE, FILE, OTHER)}
-
-
-def _fd_info(kind: str, event: Syscall) -> FdInfo:
-    """Return the FdInfo of the fd ``event`` returned, with its ``-y`` decoration if it has one."""
-    if "<" not in event.retval_text:
-        return _PLAIN[kind]
-    return FdInfo(kind, _result_decoration(event))
 
 
 #: Syscall name to the ProcessTable method that applies its result to the pid's table.

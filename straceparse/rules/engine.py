@@ -553,15 +553,16 @@ class Scan:
         marker = dispatch.marker
         markers = dispatch.markers
         slow_from = dispatch.slow_from
+        slow_rules = dispatch.slow_rules
         watch_counts = self._watch_counts
         pid_spans = self.pid_spans
-        first_time = self.first_time
         count = unparsed = 0
         try:
-            for event in events:
-                count += 1
+            for count, event in enumerate(events, 1):
                 pid = event.pid
                 time = event.time
+                # Rules added for this event only; None on almost every event.
+                extra: Optional[AbstractSet[int]] = None
                 if isinstance(event, Syscall):
                     name = event.syscall
                     text = event.args_text
@@ -571,27 +572,38 @@ class Scan:
                         feeds = by_name[name]
                     except KeyError:
                         feeds = dispatch.for_syscall(name)
-                    # The end of the call for the pid's span, and its duration for
-                    # min_seconds(): timing.measured_duration() without a next event
-                    # and without the clock's resolution, inline because a call per
-                    # syscall would cost more than the test.
+                    # The call's end extends the pid's span, and its duration is
+                    # tested against min_seconds().  That duration is
+                    # timing.measured_duration() without a next event and without
+                    # the clock's resolution, inline because a call per syscall
+                    # would cost more than the test.
                     duration = event.duration
-                    seconds = duration
-                    end = time
-                    if time is not None:
+                    if time is None:
+                        if duration is not None and duration >= slow_from:
+                            extra = slow_rules(duration)
+                    else:
                         end_time = event.end_time
-                        if end_time is not None:
-                            end = end_time
+                        if end_time is None:
                             if duration is None:
-                                seconds = end_time - time
-                            elif time + duration > end_time:
+                                end = time
+                            else:
                                 end = time + duration
-                        elif duration is not None:
-                            end = time + duration
-                    # Rules added for this event only; None on almost every event.
-                    extra: Optional[AbstractSet[int]] = None
-                    if seconds is not None and seconds >= slow_from:
-                        extra = dispatch.slow_rules(seconds)
+                                if duration >= slow_from:
+                                    extra = slow_rules(duration)
+                        else:
+                            end = end_time
+                            seconds = end_time - time if duration is None else duration
+                            if duration is not None and time + duration > end_time:
+                                end = time + duration
+                            if seconds >= slow_from:
+                                extra = slow_rules(seconds)
+                        try:
+                            span = pid_spans[pid]
+                        except KeyError:
+                            self._start_span(pid, time, end)
+                        else:
+                            if end > span[1]:
+                                span[1] = end
                     if event.errno is not None and failing:
                         extra = failing if extra is None else failing.union(extra)
                     if marker is not None:
@@ -603,29 +615,23 @@ class Scan:
                         if marked:
                             extra = marked if extra is None else marked.union(extra)
                 else:
-                    kind = type(event)
-                    if kind is Unparsed or isinstance(event, Unparsed):
+                    if isinstance(event, Unparsed):
                         unparsed += 1
                         if unparsed <= _UNPARSED_EXAMPLES:
                             self.unparsed_examples.append((event.file, event.line, event.reason))
                         continue
-                    end = time
                     observe(event)
+                    kind = type(event)
                     try:
                         feeds = by_type[kind]
                     except KeyError:
                         feeds = dispatch.for_type(kind)
-                    extra = None
-                if time is not None:
-                    try:
-                        span = pid_spans[pid]
-                    except KeyError:
-                        pid_spans[pid] = [time, end]
-                        if first_time is None:
-                            first_time = time
-                    else:
-                        if end > span[1]:
-                            span[1] = end
+                    if time is not None:
+                        span = pid_spans.get(pid)
+                        if span is None:
+                            self._start_span(pid, time, time)
+                        elif time > span[1]:
+                            span[1] = time
                 if watch_counts and pid in watch_counts:
                     watchers = dispatch.watchers(pid)
                     extra = watchers if extra is None else watchers.union(extra)
@@ -643,10 +649,15 @@ class Scan:
         finally:
             self.events += count
             self.unparsed += unparsed
-            self.first_time = first_time
             # The last end of any pid is the last end of the trace.
             if pid_spans:
                 self.last_time = max(span[1] for span in pid_spans.values())
+
+    def _start_span(self, pid: Optional[int], time: float, end: float) -> None:
+        """Start the span of a pid first seen with a timestamp; the first such pid starts the trace's span."""
+        self.pid_spans[pid] = [time, end]
+        if self.first_time is None:
+            self.first_time = time
 
     def graded(self, finding: Finding) -> Finding:
         """Return ``finding`` with its severity and shares set from this scan's spans."""

@@ -23,7 +23,7 @@ call after a stop.  A gap no longer than one tick of the log's clock (one second
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Optional
 
 from ..events import Event, Exit, Signal, Syscall
 from ..processes import ProcessTable
@@ -61,7 +61,11 @@ class IdleGap(Rule):
 
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
-        self._ends: Dict[Optional[int], Tuple[float, Syscall]] = {}
+        # pid -> when its last syscall ended, and pid -> that syscall.  Two
+        # dicts updated in place build no tuple per event.  _last has an
+        # entry for every key of _ends.
+        self._ends: Dict[Optional[int], float] = {}
+        self._last: Dict[Optional[int], Syscall] = {}
         # thread tid -> pid of its thread group, from clone(CLONE_THREAD); a
         # stop of one thread stops them all.
         self._groups: Dict[int, int] = {}
@@ -75,51 +79,82 @@ class IdleGap(Rule):
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         # This rule gets every syscall, so the common case (a finished call
         # with -T) computes its end here instead of calling _end_of.
-        pid = event.pid
-        time = event.time
         if not isinstance(event, Syscall):
+            pid = event.pid
             if isinstance(event, Exit):
-                self._ends.pop(pid, None)
+                self._forget(pid)
                 if pid is not None:
                     self._groups.pop(pid, None)
             elif isinstance(event, Signal):
                 self._interrupt(event)
             return ()
+        time = event.time
         if time is None:
             return ()
+        pid = event.pid
         ends = self._ends
+        previous = ends.get(pid)
         found = ()
-        if pid is None:
-            if len(ends) > (None in ends):
-                # In strace's stderr mode an unprefixed line belongs to whichever single
-                # process is left, so it may continue any pid followed so far.
-                ends.clear()
-        elif None in ends:
-            del ends[None]
-        previous = ends.pop(pid, None)
-        if previous is not None and event.started:
-            gap = time - previous[0]
-            # The threshold first: checking the clock's resolution on every event cost a fifth of a scan.
-            if gap * 1000.0 >= self.min_ms:
-                gap = resolved_difference(gap, previous[1], event)
-                if gap is not None:
-                    found = (self._finding(previous[1], event, gap),)
+        if previous is None:
+            # An end of unprefixed lines is only ever recorded alone, so only
+            # a pid with no end of its own can meet one.
+            if pid is None or None in ends:
+                self._share_unprefixed(pid)
+        # The threshold first: checking the clock's resolution on every event cost a fifth of a scan.
+        elif (time - previous) * 1000.0 >= self.min_ms and event.started:
+            before = self._last[pid]
+            gap = resolved_difference(time - previous, before, event)
+            if gap is not None:
+                found = (self._finding(before, event, gap),)
         if event.syscall in _CLONES and pid is not None:
             self._follow_thread(event)
+        duration = event.duration
+        if duration is not None and event.errno is None and event.finished:
+            ends[pid] = time + duration
+            self._last[pid] = event
+        else:
+            self._end_after(event, previous is not None)
+        return found
+
+    def _share_unprefixed(self, pid: Optional[int]) -> None:
+        """Follow strace's stderr mode, where an unprefixed line belongs to whichever single process is left.
+
+        Such a line may continue any pid followed so far, so its gap is
+        unknown.  A prefixed line after it ends the unprefixed gap.
+        """
+        if pid is None:
+            if len(self._ends) > (None in self._ends):
+                self._ends.clear()
+                self._last.clear()
+        else:
+            self._forget(None)
+
+    def _end_after(self, event: Syscall, known: bool) -> None:
+        """Record where ``event`` ended, or forget its pid's end when the gap after it is not user-space time.
+
+        ``known`` is True when the pid has an end recorded.
+        """
         errno = event.errno
+        end = None
         if errno is not None and errno.startswith("ERESTART"):
             # A signal interrupted the call: what follows is its delivery or a
             # stop, until the call restarts (restart_syscall after
             # ERESTART_RESTARTBLOCK) or the handler's next syscall.
-            return found
-        duration = event.duration
-        if duration is not None and event.finished:
-            ends[pid] = (time + duration, event)
+            pass
+        elif event.duration is not None and event.finished:
+            end = event.time + event.duration
         else:
             end = _end_of(event)
-            if end is not None:
-                ends[pid] = (end, event)
-        return found
+        if end is not None:
+            self._ends[event.pid] = end
+            self._last[event.pid] = event
+        elif known:
+            self._forget(event.pid)
+
+    def _forget(self, pid: Optional[int]) -> None:
+        """Drop the end of ``pid``'s last syscall: the gap after it is unknown or not user-space time."""
+        if self._ends.pop(pid, None) is not None:
+            del self._last[pid]
 
     def _interrupt(self, signal: Signal) -> None:
         """End the gap of the thread that ``signal`` reached, and of its whole process when it stops.
@@ -131,13 +166,14 @@ class IdleGap(Rule):
         if pid is None:
             # In strace's stderr mode an unprefixed line may belong to any pid followed so far.
             ends.clear()
+            self._last.clear()
             return
-        ends.pop(pid, None)
+        self._forget(pid)
         if signal.stopped or signal.signal in _STOP_SIGNALS:
             groups = self._groups
             group = groups.get(pid, pid)
             for other in [other for other in ends if other is not None and groups.get(other, other) == group]:
-                del ends[other]
+                self._forget(other)
 
     def _follow_thread(self, event: Syscall) -> None:
         """Record the thread a finished ``clone(CLONE_THREAD)`` created, under its process."""
