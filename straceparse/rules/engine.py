@@ -30,7 +30,7 @@ import attrs
 from ..errors import StraceparseError
 from ..events import Event, Syscall, Unparsed
 from ..processes import ProcessTable
-from ..processes import WATCHED as TABLE_SYSCALLS
+from ..processes import HANDLERS as TABLE_HANDLERS
 
 __all__ = [
     "EVERY_SYSCALL",
@@ -393,25 +393,30 @@ def select_rules(
 
 
 _Feed = Callable[[Event, ProcessTable], Iterable[Finding]]
+_Handler = Callable[[ProcessTable, Syscall], None]
 
 
 class _Dispatch:
     """Which rules' ``feed`` an event reaches, built from the rules' declarations (see :class:`Rule`).
 
-    ``by_name`` maps a syscall name, and ``by_type`` an event class, to the
-    feeds it always reaches, in rule order; both fill on first sight of a
-    name or class, so a ``read`` event costs one dict lookup, not a call to
-    every rule.  The other declarations add rules to single events: the
+    ``by_name`` maps a syscall name to the feeds it always reaches, in rule
+    order, and to the fd table's handler of the name (one of
+    :data:`~straceparse.processes.HANDLERS`, or None), which one lookup
+    thus finds too.  ``by_type`` maps an event class to its feeds.  Both
+    fill on first sight of a name or class, so a ``read`` event costs one
+    dict lookup, not a call to every rule.  The other declarations add rules to single events: the
     scan collects their indexes and calls :meth:`feeds_with`.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = list(rules)
         self.feeds: List[_Feed] = [rule.feed for rule in self.rules]
-        self.by_name: Dict[str, Tuple[_Feed, ...]] = {}
+        self.by_name: Dict[str, Tuple[Tuple[_Feed, ...], Optional[_Handler]]] = {}
         self.by_type: Dict[type, Tuple[_Feed, ...]] = {}
         # Syscall name or event class -> the indexes of the rules in its by_name or by_type entry.
         self.always: Dict[Any, FrozenSet[int]] = {}
+        # (syscall name or event class, extra rule indexes) -> feeds, for feeds_with().
+        self._with_extra: Dict[Tuple[Any, FrozenSet[int]], Tuple[_Feed, ...]] = {}
         self.failing: FrozenSet[int] = frozenset(
             index for index, rule in enumerate(self.rules) if rule.syscalls is not None and rule.failed_syscalls
         )
@@ -439,22 +444,26 @@ class _Dispatch:
         self.always[key] = chosen
         return tuple(self.feeds[index] for index in sorted(chosen))
 
-    def for_syscall(self, name: str) -> Tuple[_Feed, ...]:
-        """Return the feeds a syscall of this name always reaches, and remember them."""
-        feeds = self.by_name[name] = self._remember(
+    def for_syscall(self, name: str) -> Tuple[Tuple[_Feed, ...], Optional[_Handler]]:
+        """Return the feeds a syscall of this name always reaches and its fd table handler, and remember them."""
+        feeds = self._remember(
             name,
             (
                 index for index, rule in enumerate(self.rules)
                 if rule.syscalls is None or rule.syscalls is EVERY_SYSCALL or name in rule.syscalls
             ),
         )
-        return feeds
+        entry = self.by_name[name] = (feeds, TABLE_HANDLERS.get(name))
+        return entry
 
     def for_type(self, kind: type) -> Tuple[_Feed, ...]:
         """Return the feeds an event of class ``kind`` (not a syscall) always reaches, and remember them."""
         feeds = self.by_type[kind] = self._remember(
             kind,
-            (index for index, rule in enumerate(self.rules) if rule.syscalls is None or issubclass(kind, rule.event_types)),
+            (
+                index for index, rule in enumerate(self.rules)
+                if rule.syscalls is None or issubclass(kind, rule.event_types)
+            ),
         )
         return feeds
 
@@ -472,12 +481,18 @@ class _Dispatch:
 
     def watchers(self, pid: Optional[int]) -> FrozenSet[int]:
         """Return the indexes of the rules that watch ``pid``."""
-        return frozenset(index for index, rule in enumerate(self.rules) if rule.watching(pid))
+        # Rule._watched directly: a call to watching() per rule would cost more than the test.
+        return frozenset(index for index, rule in enumerate(self.rules) if pid in rule._watched)
 
-    def feeds_with(self, event: Event, extra: AbstractSet[int]) -> List[_Feed]:
+    def feeds_with(self, event: Event, extra: FrozenSet[int]) -> Tuple[_Feed, ...]:
         """Return the feeds ``event`` always reaches and those of the rules in ``extra``, once each, in rule order."""
-        key = event.syscall if isinstance(event, Syscall) else type(event)
-        return [self.feeds[index] for index in sorted(self.always[key].union(extra))]
+        key = (event.syscall if isinstance(event, Syscall) else type(event), extra)
+        feeds = self._with_extra.get(key)
+        if feeds is None:
+            feeds = self._with_extra[key] = tuple(
+                self.feeds[index] for index in sorted(self.always[key[0]].union(extra))
+            )
+        return feeds
 
 
 class Scan:
@@ -542,16 +557,15 @@ class Scan:
         processes = self.processes
         observe_syscall = processes.observe_syscall
         observe = processes.observe
-        # What ProcessTable.observe_syscall acts on: a syscall it follows, an
-        # -y decoration, or a table of strace's unprefixed lines to share.
-        table_syscalls = TABLE_SYSCALLS
-        tables = processes._tables
+        # ProcessTable.observe_syscall does more than the syscall's handler only
+        # for an -y decoration or once a table of unprefixed lines was made.
         dispatch = self._dispatch
         by_name = dispatch.by_name
         by_type = dispatch.by_type
         failing = dispatch.failing
         marker = dispatch.marker
         markers = dispatch.markers
+        angle_markers = all("<" in marker for marker, _ in markers)
         slow_from = dispatch.slow_from
         slow_rules = dispatch.slow_rules
         watch_counts = self._watch_counts
@@ -562,16 +576,19 @@ class Scan:
                 pid = event.pid
                 time = event.time
                 # Rules added for this event only; None on almost every event.
-                extra: Optional[AbstractSet[int]] = None
+                extra: Optional[FrozenSet[int]] = None
                 if isinstance(event, Syscall):
                     name = event.syscall
                     text = event.args_text
-                    if name in table_syscalls or "<" in text or None in tables:
-                        observe_syscall(event)
                     try:
-                        feeds = by_name[name]
+                        feeds, handler = by_name[name]
                     except KeyError:
-                        feeds = dispatch.for_syscall(name)
+                        feeds, handler = dispatch.for_syscall(name)
+                    angle = "<" in text
+                    if angle or processes.unprefixed_seen:
+                        observe_syscall(event)
+                    elif handler is not None:
+                        handler(processes, event)
                     # The call's end extends the pid's span, and its duration is
                     # tested against min_seconds().  That duration is
                     # timing.measured_duration() without a next event and without
@@ -606,14 +623,17 @@ class Scan:
                                 span[1] = end
                     if event.errno is not None and failing:
                         extra = failing if extra is None else failing.union(extra)
-                    if marker is not None:
-                        if marker in text:
-                            indexes = markers[0][1]
-                            extra = indexes if extra is None else indexes.union(extra)
-                    elif markers:
-                        marked = dispatch.marked_rules(text)
-                        if marked:
-                            extra = marked if extra is None else marked.union(extra)
+                    # A text without "<" has none of the markers that contain one,
+                    # and the single-character test was made above.
+                    if markers and (angle or not angle_markers):
+                        if marker is not None:
+                            if marker in text:
+                                indexes = markers[0][1]
+                                extra = indexes if extra is None else indexes.union(extra)
+                        else:
+                            marked = dispatch.marked_rules(text)
+                            if marked:
+                                extra = marked if extra is None else marked.union(extra)
                 else:
                     if isinstance(event, Unparsed):
                         unparsed += 1

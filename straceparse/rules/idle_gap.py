@@ -23,7 +23,7 @@ call after a stop.  A gap no longer than one tick of the log's clock (one second
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 from ..events import Event, Exit, Signal, Syscall
 from ..processes import ProcessTable
@@ -61,11 +61,8 @@ class IdleGap(Rule):
 
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
-        # pid -> when its last syscall ended, and pid -> that syscall.  Two
-        # dicts updated in place build no tuple per event.  _last has an
-        # entry for every key of _ends.
-        self._ends: Dict[Optional[int], float] = {}
-        self._last: Dict[Optional[int], Syscall] = {}
+        # pid -> when its last syscall ended, and that syscall.
+        self._ends: Dict[Optional[int], Tuple[float, Syscall]] = {}
         # thread tid -> pid of its thread group, from clone(CLONE_THREAD); a
         # stop of one thread stops them all.
         self._groups: Dict[int, int] = {}
@@ -94,27 +91,39 @@ class IdleGap(Rule):
         pid = event.pid
         ends = self._ends
         previous = ends.get(pid)
-        found = ()
-        if previous is None:
+        if previous is not None and (time - previous[0]) * 1000.0 < self.min_ms:
+            # The common case in full: a short gap, then a finished call with -T.
+            duration = event.duration
+            if duration is not None and event.errno is None and event.finished and event.syscall not in _CLONES:
+                ends[pid] = (time + duration, event)
+                return ()
+            found = ()
+        elif previous is None:
+            found = ()
             # An end of unprefixed lines is only ever recorded alone, so only
             # a pid with no end of its own can meet one.
             if pid is None or None in ends:
                 self._share_unprefixed(pid)
-        # The threshold first: checking the clock's resolution on every event cost a fifth of a scan.
-        elif (time - previous) * 1000.0 >= self.min_ms and event.started:
-            before = self._last[pid]
-            gap = resolved_difference(time - previous, before, event)
-            if gap is not None:
-                found = (self._finding(before, event, gap),)
+        else:
+            found = self._gap(previous, event)
         if event.syscall in _CLONES and pid is not None:
             self._follow_thread(event)
-        duration = event.duration
-        if duration is not None and event.errno is None and event.finished:
-            ends[pid] = time + duration
-            self._last[pid] = event
-        else:
-            self._end_after(event, previous is not None)
+        self._end_after(event, previous is not None)
         return found
+
+    def _gap(self, previous: Tuple[float, Syscall], event: Syscall) -> Tuple[Finding, ...]:
+        """Return the finding for a gap of ``min_ms`` or more after ``previous`` (the pid's last end and call), or none.
+
+        The threshold comes first because checking the clock's resolution on
+        every event cost a fifth of a scan.
+        """
+        if not event.started:
+            return ()
+        end, before = previous
+        gap = resolved_difference(event.time - end, before, event)
+        if gap is None:
+            return ()
+        return (self._finding(before, event, gap),)
 
     def _share_unprefixed(self, pid: Optional[int]) -> None:
         """Follow strace's stderr mode, where an unprefixed line belongs to whichever single process is left.
@@ -125,7 +134,6 @@ class IdleGap(Rule):
         if pid is None:
             if len(self._ends) > (None in self._ends):
                 self._ends.clear()
-                self._last.clear()
         else:
             self._forget(None)
 
@@ -146,15 +154,13 @@ class IdleGap(Rule):
         else:
             end = _end_of(event)
         if end is not None:
-            self._ends[event.pid] = end
-            self._last[event.pid] = event
+            self._ends[event.pid] = (end, event)
         elif known:
             self._forget(event.pid)
 
     def _forget(self, pid: Optional[int]) -> None:
         """Drop the end of ``pid``'s last syscall: the gap after it is unknown or not user-space time."""
-        if self._ends.pop(pid, None) is not None:
-            del self._last[pid]
+        self._ends.pop(pid, None)
 
     def _interrupt(self, signal: Signal) -> None:
         """End the gap of the thread that ``signal`` reached, and of its whole process when it stops.
@@ -166,7 +172,6 @@ class IdleGap(Rule):
         if pid is None:
             # In strace's stderr mode an unprefixed line may belong to any pid followed so far.
             ends.clear()
-            self._last.clear()
             return
         self._forget(pid)
         if signal.stopped or signal.signal in _STOP_SIGNALS:

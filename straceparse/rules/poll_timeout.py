@@ -274,7 +274,7 @@ class PollTimeoutBeforeClose(Rule):
     # -- connections that linger after their reply
 
     def _start_linger(self, event: Syscall, processes: ProcessTable) -> bool:
-        """Start following the connection that a successful write to a TCP socket replied on, and return True if it did."""
+        """Start following the connection a successful write to a TCP socket replied on; return True if it did."""
         if event.errno is not None or event.retval is None or event.retval <= 0:
             return False
         fd = leading_fd(event)
