@@ -228,7 +228,7 @@ class Rule:
     # The pids this rule watches, and the scan's count of watchers per pid
     # (set by Scan); class defaults let a rule run outside a scan too.
     _watched: AbstractSet[Optional[int]] = frozenset()
-    _watch_counts: Optional[Dict[Optional[int], int]] = None
+    _watch_counts: Optional["_WatchCounts"] = None
 
     def watch(self, pid: Optional[int]) -> None:
         """Have every further event of ``pid`` reach :meth:`feed`, until :meth:`unwatch`.
@@ -243,7 +243,7 @@ class Rule:
         watched.add(pid)
         counts = self._watch_counts
         if counts is not None:
-            counts[pid] = counts.get(pid, 0) + 1
+            counts.add(pid)
 
     def unwatch(self, pid: Optional[int]) -> None:
         """Stop :meth:`watch` for ``pid``; nothing happens when it was not watched."""
@@ -253,11 +253,7 @@ class Rule:
         watched.discard(pid)
         counts = self._watch_counts
         if counts is not None:
-            left = counts[pid] - 1
-            if left:
-                counts[pid] = left
-            else:
-                del counts[pid]
+            counts.remove(pid)
 
     def watch_while(self, pid: Optional[int], needed: bool) -> None:
         """Turn :meth:`watch` on or off for ``pid`` to match ``needed``, at the cost of one set lookup."""
@@ -495,6 +491,45 @@ class _Dispatch:
         return feeds
 
 
+class _WatchCounts:
+    """How many rules :meth:`Rule.watch` each pid, for one scan.
+
+    While the scan feeds events, each pid's span also holds its count as a
+    third item: the scan reads that span for every timestamped event anyway,
+    so the watch test then costs a list item instead of a dict lookup.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Dict[Optional[int], int] = {}
+        #: The scan's pid spans while it feeds events, else empty.
+        self.spans: Dict[Optional[int], List[Any]] = {}
+
+    def add(self, pid: Optional[int]) -> None:
+        """Count one more rule that watches ``pid``."""
+        count = self.counts[pid] = self.counts.get(pid, 0) + 1
+        self._set_span(pid, count)
+
+    def remove(self, pid: Optional[int]) -> None:
+        """Count one rule fewer that watches ``pid``."""
+        left = self.counts[pid] - 1
+        if left:
+            self.counts[pid] = left
+        else:
+            del self.counts[pid]
+        self._set_span(pid, left)
+
+    def clear(self) -> None:
+        """Forget every count."""
+        self.counts.clear()
+        for span in self.spans.values():
+            span[2] = 0
+
+    def _set_span(self, pid: Optional[int], count: int) -> None:
+        span = self.spans.get(pid)
+        if span is not None:
+            span[2] = count
+
+
 class Scan:
     """Runs rules over one event stream and counts what it saw.
 
@@ -514,7 +549,7 @@ class Scan:
         self.last_time: Optional[float] = None
         self.pid_spans: Dict[Optional[int], List[float]] = {}
         # pid -> how many rules watch it; shared with the rules' watch() and unwatch().
-        self._watch_counts: Dict[Optional[int], int] = {}
+        self._watch_counts = _WatchCounts()
         for rule in self.rules:
             rule._watched = set()
             rule._watch_counts = self._watch_counts
@@ -568,9 +603,10 @@ class Scan:
         angle_markers = all("<" in marker for marker, _ in markers)
         slow_from = dispatch.slow_from
         slow_rules = dispatch.slow_rules
-        watch_counts = self._watch_counts
         pid_spans = self.pid_spans
         count = unparsed = 0
+        watch_counts = self._watch_counts.counts
+        self._watch_counts.spans = pid_spans
         try:
             for count, event in enumerate(events, 1):
                 pid = event.pid
@@ -598,6 +634,7 @@ class Scan:
                     if time is None:
                         if duration is not None and duration >= slow_from:
                             extra = slow_rules(duration)
+                        watched = watch_counts and pid in watch_counts
                     else:
                         end_time = event.end_time
                         if end_time is None:
@@ -617,10 +654,11 @@ class Scan:
                         try:
                             span = pid_spans[pid]
                         except KeyError:
-                            self._start_span(pid, time, end)
+                            span = self._start_span(pid, time, end)
                         else:
                             if end > span[1]:
                                 span[1] = end
+                        watched = span[2]
                     if event.errno is not None and failing:
                         extra = failing if extra is None else failing.union(extra)
                     # A text without "<" has none of the markers that contain one,
@@ -652,7 +690,8 @@ class Scan:
                             self._start_span(pid, time, time)
                         elif time > span[1]:
                             span[1] = time
-                if watch_counts and pid in watch_counts:
+                    watched = watch_counts and pid in watch_counts
+                if watched:
                     watchers = dispatch.watchers(pid)
                     extra = watchers if extra is None else watchers.union(extra)
                 if extra is not None:
@@ -669,15 +708,22 @@ class Scan:
         finally:
             self.events += count
             self.unparsed += unparsed
+            self._watch_counts.spans = {}
+            for span in pid_spans.values():
+                del span[2:]
             # The last end of any pid is the last end of the trace.
             if pid_spans:
                 self.last_time = max(span[1] for span in pid_spans.values())
 
-    def _start_span(self, pid: Optional[int], time: float, end: float) -> None:
-        """Start the span of a pid first seen with a timestamp; the first such pid starts the trace's span."""
-        self.pid_spans[pid] = [time, end]
+    def _start_span(self, pid: Optional[int], time: float, end: float) -> List[Any]:
+        """Start and return the span of a pid first seen with a timestamp, and the trace's span for the first pid.
+
+        While events are fed, a span's third item is the pid's count of watchers (see :class:`_WatchCounts`).
+        """
+        span = self.pid_spans[pid] = [time, end, self._watch_counts.counts.get(pid, 0)]
         if self.first_time is None:
             self.first_time = time
+        return span
 
     def graded(self, finding: Finding) -> Finding:
         """Return ``finding`` with its severity and shares set from this scan's spans."""
