@@ -19,6 +19,7 @@ so :meth:`Scan.run` yields findings only after the last event.
 from __future__ import annotations
 
 import logging
+import math
 from typing import (
     AbstractSet, Any, Callable, ClassVar, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence,
     Tuple, Type,
@@ -29,6 +30,7 @@ import attrs
 from ..errors import StraceparseError
 from ..events import Event, Syscall, Unparsed
 from ..processes import ProcessTable
+from ..processes import HANDLERS as TABLE_HANDLERS
 
 __all__ = [
     "EVERY_SYSCALL",
@@ -40,7 +42,6 @@ __all__ = [
     "register",
     "Scan",
     "coerce_option",
-    "measured_duration",
     "select_rules",
     "severity_of",
     "UnknownRuleError",
@@ -115,22 +116,6 @@ def evidence_of(events: Iterable[Event]) -> Tuple[Tuple[int, ...], Tuple[Evidenc
             seen[(event.file, number)] = text
     keys = sorted(seen)
     return tuple(number for _, number in keys), tuple(Evidence(f, n, seen[(f, n)]) for f, n in keys)
-
-
-def measured_duration(event: Syscall, next_time: Optional[float] = None) -> Tuple[Optional[float], str]:
-    """Return how long ``event`` took and where that number came from.
-
-    ``duration`` is strace's ``-T`` value; ``timestamps`` is the resumed
-    line's time minus the call's time, or else ``next_time`` (the same pid's
-    next event) minus the call's time.  ``(None, "unknown")`` without a clock.
-    """
-    if event.duration is not None:
-        return event.duration, "duration"
-    if event.time is not None and event.end_time is not None:
-        return event.end_time - event.time, "timestamps"
-    if event.time is not None and next_time is not None:
-        return next_time - event.time, "timestamps"
-    return None, "unknown"
 
 
 #: Severity thresholds on the share of time a finding cost, highest first.
@@ -234,7 +219,8 @@ class Rule:
     def min_seconds(self) -> Optional[float]:
         """Return the duration from which any syscall reaches :meth:`feed`, in seconds; None for no such hook.
 
-        The duration is :func:`measured_duration` without a next event.
+        The duration is what :func:`~straceparse.rules.timing.measured_duration`
+        measures without a next event, before the check of the clock's resolution.
         The engine calls this once, when a scan starts.
         """
         return None
@@ -242,7 +228,7 @@ class Rule:
     # The pids this rule watches, and the scan's count of watchers per pid
     # (set by Scan); class defaults let a rule run outside a scan too.
     _watched: AbstractSet[Optional[int]] = frozenset()
-    _watch_counts: Optional[Dict[Optional[int], int]] = None
+    _watch_counts: Optional["_WatchCounts"] = None
 
     def watch(self, pid: Optional[int]) -> None:
         """Have every further event of ``pid`` reach :meth:`feed`, until :meth:`unwatch`.
@@ -257,7 +243,7 @@ class Rule:
         watched.add(pid)
         counts = self._watch_counts
         if counts is not None:
-            counts[pid] = counts.get(pid, 0) + 1
+            counts.add(pid)
 
     def unwatch(self, pid: Optional[int]) -> None:
         """Stop :meth:`watch` for ``pid``; nothing happens when it was not watched."""
@@ -267,11 +253,7 @@ class Rule:
         watched.discard(pid)
         counts = self._watch_counts
         if counts is not None:
-            left = counts[pid] - 1
-            if left:
-                counts[pid] = left
-            else:
-                del counts[pid]
+            counts.remove(pid)
 
     def watch_while(self, pid: Optional[int], needed: bool) -> None:
         """Turn :meth:`watch` on or off for ``pid`` to match ``needed``, at the cost of one set lookup."""
@@ -407,25 +389,33 @@ def select_rules(
 
 
 _Feed = Callable[[Event, ProcessTable], Iterable[Finding]]
+_Handler = Callable[[ProcessTable, Syscall], None]
 
 
 class _Dispatch:
     """Which rules' ``feed`` an event reaches, built from the rules' declarations (see :class:`Rule`).
 
-    The tables map a syscall name, or an event class, to the feeds in rule
-    order and the set of their rule indexes; they fill on first sight of a
-    name or class, so a ``read`` event costs one dict lookup, not a call to
-    every rule.  The other declarations add rules per event (:meth:`feeds_for`).
+    ``by_name`` maps a syscall name to the feeds it always reaches, in rule
+    order, and to the fd table's handler of the name (one of
+    :data:`~straceparse.processes.HANDLERS`, or None), which one lookup
+    thus finds too.  ``by_type`` maps an event class to its feeds.  Both
+    fill on first sight of a name or class, so a ``read`` event costs one
+    dict lookup, not a call to every rule.  The other declarations add rules to single events: the
+    scan collects their indexes and calls :meth:`feeds_with`.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = list(rules)
         self.feeds: List[_Feed] = [rule.feed for rule in self.rules]
-        self.by_name: Dict[str, Tuple[Tuple[_Feed, ...], FrozenSet[int]]] = {}
-        self.by_type: Dict[type, Tuple[Tuple[_Feed, ...], FrozenSet[int]]] = {}
-        self.failing: Optional[FrozenSet[int]] = frozenset(
+        self.by_name: Dict[str, Tuple[Tuple[_Feed, ...], Optional[_Handler]]] = {}
+        self.by_type: Dict[type, Tuple[_Feed, ...]] = {}
+        # Syscall name or event class -> the indexes of the rules in its by_name or by_type entry.
+        self.always: Dict[Any, FrozenSet[int]] = {}
+        # (syscall name or event class, extra rule indexes) -> feeds, for feeds_with().
+        self._with_extra: Dict[Tuple[Any, FrozenSet[int]], Tuple[_Feed, ...]] = {}
+        self.failing: FrozenSet[int] = frozenset(
             index for index, rule in enumerate(self.rules) if rule.syscalls is not None and rule.failed_syscalls
-        ) or None
+        )
         markers: Dict[str, set] = {}
         slow: List[Tuple[float, int]] = []
         for index, rule in enumerate(self.rules):
@@ -439,30 +429,47 @@ class _Dispatch:
         self.markers: Tuple[Tuple[str, FrozenSet[int]], ...] = tuple(
             (marker, frozenset(indexes)) for marker, indexes in markers.items()
         )
+        # The built-in rules share one marker, which the scan tests with a single `in`.
+        self.marker: Optional[str] = self.markers[0][0] if len(self.markers) == 1 else None
         self.slow = tuple(slow)
-        self.slow_from: Optional[float] = min(seconds for seconds, _ in slow) if slow else None
+        # Infinity when no rule has min_seconds(): no duration reaches it, so the scan needs no None test.
+        self.slow_from: float = min(seconds for seconds, _ in slow) if slow else math.inf
 
-    def _entry(self, indexes: Iterable[int]) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+    def _remember(self, key: Any, indexes: Iterable[int]) -> Tuple[_Feed, ...]:
         chosen = frozenset(indexes)
-        return tuple(self.feeds[index] for index in sorted(chosen)), chosen
+        self.always[key] = chosen
+        return tuple(self.feeds[index] for index in sorted(chosen))
 
-    def for_syscall(self, name: str) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
-        """Return the feeds a syscall of this name always reaches, and remember them."""
-        entry = self._entry(
-            index for index, rule in enumerate(self.rules)
-            if rule.syscalls is None or rule.syscalls is EVERY_SYSCALL or name in rule.syscalls
+    def for_syscall(self, name: str) -> Tuple[Tuple[_Feed, ...], Optional[_Handler]]:
+        """Return the feeds a syscall of this name always reaches and its fd table handler, and remember them."""
+        feeds = self._remember(
+            name,
+            (
+                index for index, rule in enumerate(self.rules)
+                if rule.syscalls is None or rule.syscalls is EVERY_SYSCALL or name in rule.syscalls
+            ),
         )
-        self.by_name[name] = entry
+        entry = self.by_name[name] = (feeds, TABLE_HANDLERS.get(name))
         return entry
 
-    def for_type(self, kind: type) -> Tuple[Tuple[_Feed, ...], FrozenSet[int]]:
+    def for_type(self, kind: type) -> Tuple[_Feed, ...]:
         """Return the feeds an event of class ``kind`` (not a syscall) always reaches, and remember them."""
-        entry = self._entry(
-            index for index, rule in enumerate(self.rules)
-            if rule.syscalls is None or issubclass(kind, rule.event_types)
+        feeds = self.by_type[kind] = self._remember(
+            kind,
+            (
+                index for index, rule in enumerate(self.rules)
+                if rule.syscalls is None or issubclass(kind, rule.event_types)
+            ),
         )
-        self.by_type[kind] = entry
-        return entry
+        return feeds
+
+    def marked_rules(self, text: str) -> FrozenSet[int]:
+        """Return the indexes of the rules one of whose ``args_markers`` occurs in ``text``."""
+        found: FrozenSet[int] = frozenset()
+        for marker, indexes in self.markers:
+            if marker in text:
+                found = found.union(indexes)
+        return found
 
     def slow_rules(self, seconds: float) -> FrozenSet[int]:
         """Return the indexes of the rules whose :meth:`Rule.min_seconds` ``seconds`` reaches."""
@@ -470,11 +477,57 @@ class _Dispatch:
 
     def watchers(self, pid: Optional[int]) -> FrozenSet[int]:
         """Return the indexes of the rules that watch ``pid``."""
-        return frozenset(index for index, rule in enumerate(self.rules) if rule.watching(pid))
+        # Rule._watched directly: a call to watching() per rule would cost more than the test.
+        return frozenset(index for index, rule in enumerate(self.rules) if pid in rule._watched)
 
-    def feeds_for(self, always: FrozenSet[int], extra: Iterable[int]) -> List[_Feed]:
-        """Return the feeds of ``always`` and ``extra`` together, once each, in rule order."""
-        return [self.feeds[index] for index in sorted(always.union(extra))]
+    def feeds_with(self, event: Event, extra: FrozenSet[int]) -> Tuple[_Feed, ...]:
+        """Return the feeds ``event`` always reaches and those of the rules in ``extra``, once each, in rule order."""
+        key = (event.syscall if isinstance(event, Syscall) else type(event), extra)
+        feeds = self._with_extra.get(key)
+        if feeds is None:
+            feeds = self._with_extra[key] = tuple(
+                self.feeds[index] for index in sorted(self.always[key[0]].union(extra))
+            )
+        return feeds
+
+
+class _WatchCounts:
+    """How many rules :meth:`Rule.watch` each pid, for one scan.
+
+    While the scan feeds events, each pid's span also holds its count as a
+    third item: the scan reads that span for every timestamped event anyway,
+    so the watch test then costs a list item instead of a dict lookup.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Dict[Optional[int], int] = {}
+        #: The scan's pid spans while it feeds events, else empty.
+        self.spans: Dict[Optional[int], List[Any]] = {}
+
+    def add(self, pid: Optional[int]) -> None:
+        """Count one more rule that watches ``pid``."""
+        count = self.counts[pid] = self.counts.get(pid, 0) + 1
+        self._set_span(pid, count)
+
+    def remove(self, pid: Optional[int]) -> None:
+        """Count one rule fewer that watches ``pid``."""
+        left = self.counts[pid] - 1
+        if left:
+            self.counts[pid] = left
+        else:
+            del self.counts[pid]
+        self._set_span(pid, left)
+
+    def clear(self) -> None:
+        """Forget every count."""
+        self.counts.clear()
+        for span in self.spans.values():
+            span[2] = 0
+
+    def _set_span(self, pid: Optional[int], count: int) -> None:
+        span = self.spans.get(pid)
+        if span is not None:
+            span[2] = count
 
 
 class Scan:
@@ -496,7 +549,7 @@ class Scan:
         self.last_time: Optional[float] = None
         self.pid_spans: Dict[Optional[int], List[float]] = {}
         # pid -> how many rules watch it; shared with the rules' watch() and unwatch().
-        self._watch_counts: Dict[Optional[int], int] = {}
+        self._watch_counts = _WatchCounts()
         for rule in self.rules:
             rule._watched = set()
             rule._watch_counts = self._watch_counts
@@ -533,76 +586,116 @@ class Scan:
         self._watch_counts.clear()
 
     def _feed_all(self, events: Iterable[Event], found: List[Finding]) -> None:
+        # Attributes are loaded into locals once.  The common event (a syscall
+        # that changes no fd table and that only its name selects rules for)
+        # calls no Python function except its rules' feeds.
         processes = self.processes
         observe_syscall = processes.observe_syscall
         observe = processes.observe
+        # ProcessTable.observe_syscall does more than the syscall's handler only
+        # for an -y decoration or once a table of unprefixed lines was made.
         dispatch = self._dispatch
         by_name = dispatch.by_name
         by_type = dispatch.by_type
         failing = dispatch.failing
+        marker = dispatch.marker
         markers = dispatch.markers
+        angle_markers = all("<" in marker for marker, _ in markers)
         slow_from = dispatch.slow_from
-        watch_counts = self._watch_counts
+        slow_rules = dispatch.slow_rules
         pid_spans = self.pid_spans
-        first_time = self.first_time
-        last_time = self.last_time
         count = unparsed = 0
+        watch_counts = self._watch_counts.counts
+        self._watch_counts.spans = pid_spans
         try:
-            for event in events:
-                count += 1
+            for count, event in enumerate(events, 1):
+                pid = event.pid
                 time = event.time
+                # Rules added for this event only; None on almost every event.
+                extra: Optional[FrozenSet[int]] = None
                 if isinstance(event, Syscall):
-                    end = time
-                    if time is not None:
+                    name = event.syscall
+                    text = event.args_text
+                    try:
+                        feeds, handler = by_name[name]
+                    except KeyError:
+                        feeds, handler = dispatch.for_syscall(name)
+                    angle = "<" in text
+                    if angle or processes.unprefixed_seen:
+                        observe_syscall(event)
+                    elif handler is not None:
+                        handler(processes, event)
+                    # The call's end extends the pid's span, and its duration is
+                    # tested against min_seconds().  That duration is
+                    # timing.measured_duration() without a next event and without
+                    # the clock's resolution, inline because a call per syscall
+                    # would cost more than the test.
+                    duration = event.duration
+                    if time is None:
+                        if duration is not None and duration >= slow_from:
+                            extra = slow_rules(duration)
+                        watched = watch_counts and pid in watch_counts
+                    else:
                         end_time = event.end_time
-                        if end_time is not None:
+                        if end_time is None:
+                            if duration is None:
+                                end = time
+                            else:
+                                end = time + duration
+                                if duration >= slow_from:
+                                    extra = slow_rules(duration)
+                        else:
                             end = end_time
-                        duration = event.duration
-                        if duration is not None and time + duration > end:
-                            end = time + duration
-                    observe_syscall(event)
-                    entry = by_name.get(event.syscall)
-                    if entry is None:
-                        entry = dispatch.for_syscall(event.syscall)
-                    # Rules added for this event only; None on almost every event.
-                    extra: Optional[FrozenSet[int]] = None
-                    if failing is not None and event.errno is not None:
-                        extra = failing
-                    if slow_from is not None:
-                        # measured_duration() inline: a call per syscall would cost more than the test.
-                        seconds = event.duration
-                        if seconds is None and time is not None and event.end_time is not None:
-                            seconds = event.end_time - time
-                        if seconds is not None and seconds >= slow_from:
-                            extra = dispatch.slow_rules(seconds).union(extra or ())
-                    for marker, indexes in markers:
-                        if marker in event.args_text:
-                            extra = indexes.union(extra or ())
+                            seconds = end_time - time if duration is None else duration
+                            if duration is not None and time + duration > end_time:
+                                end = time + duration
+                            if seconds >= slow_from:
+                                extra = slow_rules(seconds)
+                        try:
+                            span = pid_spans[pid]
+                        except KeyError:
+                            span = self._start_span(pid, time, end)
+                        else:
+                            if end > span[1]:
+                                span[1] = end
+                        watched = span[2]
+                    if event.errno is not None and failing:
+                        extra = failing if extra is None else failing.union(extra)
+                    # A text without "<" has none of the markers that contain one,
+                    # and the single-character test was made above.
+                    if markers and (angle or not angle_markers):
+                        if marker is not None:
+                            if marker in text:
+                                indexes = markers[0][1]
+                                extra = indexes if extra is None else indexes.union(extra)
+                        else:
+                            marked = dispatch.marked_rules(text)
+                            if marked:
+                                extra = marked if extra is None else marked.union(extra)
                 else:
                     if isinstance(event, Unparsed):
                         unparsed += 1
                         if unparsed <= _UNPARSED_EXAMPLES:
                             self.unparsed_examples.append((event.file, event.line, event.reason))
                         continue
-                    end = time
                     observe(event)
-                    entry = by_type.get(type(event))
-                    if entry is None:
-                        entry = dispatch.for_type(type(event))
-                    extra = None
-                if time is not None:
-                    if first_time is None:
-                        first_time = time
-                    if last_time is None or end > last_time:
-                        last_time = end
-                    span = pid_spans.get(event.pid)
-                    if span is None:
-                        pid_spans[event.pid] = [time, end]
-                    elif end > span[1]:
-                        span[1] = end
-                if watch_counts and event.pid in watch_counts:
-                    extra = dispatch.watchers(event.pid).union(extra or ())
-                feeds = entry[0] if extra is None else dispatch.feeds_for(entry[1], extra)
+                    kind = type(event)
+                    try:
+                        feeds = by_type[kind]
+                    except KeyError:
+                        feeds = dispatch.for_type(kind)
+                    if time is not None:
+                        span = pid_spans.get(pid)
+                        if span is None:
+                            self._start_span(pid, time, time)
+                        elif time > span[1]:
+                            span[1] = time
+                    watched = watch_counts and pid in watch_counts
+                if watched:
+                    watchers = dispatch.watchers(pid)
+                    extra = watchers if extra is None else watchers.union(extra)
+                if extra is not None:
+                    feeds = dispatch.feeds_with(event, extra)
                 for feed in feeds:
                     try:
                         result = feed(event, processes)
@@ -615,8 +708,22 @@ class Scan:
         finally:
             self.events += count
             self.unparsed += unparsed
-            self.first_time = first_time
-            self.last_time = last_time
+            self._watch_counts.spans = {}
+            for span in pid_spans.values():
+                del span[2:]
+            # The last end of any pid is the last end of the trace.
+            if pid_spans:
+                self.last_time = max(span[1] for span in pid_spans.values())
+
+    def _start_span(self, pid: Optional[int], time: float, end: float) -> List[Any]:
+        """Start and return the span of a pid first seen with a timestamp, and the trace's span for the first pid.
+
+        While events are fed, a span's third item is the pid's count of watchers (see :class:`_WatchCounts`).
+        """
+        span = self.pid_spans[pid] = [time, end, self._watch_counts.counts.get(pid, 0)]
+        if self.first_time is None:
+            self.first_time = time
+        return span
 
     def graded(self, finding: Finding) -> Finding:
         """Return ``finding`` with its severity and shares set from this scan's spans."""

@@ -61,6 +61,7 @@ class IdleGap(Rule):
 
     def __init__(self, **settings) -> None:
         super().__init__(**settings)
+        # pid -> when its last syscall ended, and that syscall.
         self._ends: Dict[Optional[int], Tuple[float, Syscall]] = {}
         # thread tid -> pid of its thread group, from clone(CLONE_THREAD); a
         # stop of one thread stops them all.
@@ -75,51 +76,91 @@ class IdleGap(Rule):
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         # This rule gets every syscall, so the common case (a finished call
         # with -T) computes its end here instead of calling _end_of.
-        pid = event.pid
-        time = event.time
         if not isinstance(event, Syscall):
+            pid = event.pid
             if isinstance(event, Exit):
-                self._ends.pop(pid, None)
+                self._forget(pid)
                 if pid is not None:
                     self._groups.pop(pid, None)
             elif isinstance(event, Signal):
                 self._interrupt(event)
             return ()
+        time = event.time
         if time is None:
             return ()
+        pid = event.pid
         ends = self._ends
-        found = ()
-        if pid is None:
-            if len(ends) > (None in ends):
-                # In strace's stderr mode an unprefixed line belongs to whichever single
-                # process is left, so it may continue any pid followed so far.
-                ends.clear()
-        elif None in ends:
-            del ends[None]
-        previous = ends.pop(pid, None)
-        if previous is not None and event.started:
-            gap = time - previous[0]
-            # The threshold first: checking the clock's resolution on every event cost a fifth of a scan.
-            if gap * 1000.0 >= self.min_ms:
-                gap = resolved_difference(gap, previous[1], event)
-                if gap is not None:
-                    found = (self._finding(previous[1], event, gap),)
+        previous = ends.get(pid)
+        if previous is not None and (time - previous[0]) * 1000.0 < self.min_ms:
+            # The common case in full: a short gap, then a finished call with -T.
+            duration = event.duration
+            if duration is not None and event.errno is None and event.finished and event.syscall not in _CLONES:
+                ends[pid] = (time + duration, event)
+                return ()
+            found = ()
+        elif previous is None:
+            found = ()
+            # An end of unprefixed lines is only ever recorded alone, so only
+            # a pid with no end of its own can meet one.
+            if pid is None or None in ends:
+                self._share_unprefixed(pid)
+        else:
+            found = self._gap(previous, event)
         if event.syscall in _CLONES and pid is not None:
             self._follow_thread(event)
+        self._end_after(event, previous is not None)
+        return found
+
+    def _gap(self, previous: Tuple[float, Syscall], event: Syscall) -> Tuple[Finding, ...]:
+        """Return the finding for a gap of ``min_ms`` or more after ``previous`` (the pid's last end and call), or none.
+
+        The threshold comes first because checking the clock's resolution on
+        every event cost a fifth of a scan.
+        """
+        if not event.started:
+            return ()
+        end, before = previous
+        gap = resolved_difference(event.time - end, before, event)
+        if gap is None:
+            return ()
+        return (self._finding(before, event, gap),)
+
+    def _share_unprefixed(self, pid: Optional[int]) -> None:
+        """Follow strace's stderr mode, where an unprefixed line belongs to whichever single process is left.
+
+        Such a line may continue any pid followed so far, so its gap is
+        unknown.  A prefixed line after it ends the unprefixed gap.
+        """
+        if pid is None:
+            if len(self._ends) > (None in self._ends):
+                self._ends.clear()
+        else:
+            self._forget(None)
+
+    def _end_after(self, event: Syscall, known: bool) -> None:
+        """Record where ``event`` ended, or forget its pid's end when the gap after it is not user-space time.
+
+        ``known`` is True when the pid has an end recorded.
+        """
         errno = event.errno
+        end = None
         if errno is not None and errno.startswith("ERESTART"):
             # A signal interrupted the call: what follows is its delivery or a
             # stop, until the call restarts (restart_syscall after
             # ERESTART_RESTARTBLOCK) or the handler's next syscall.
-            return found
-        duration = event.duration
-        if duration is not None and event.finished:
-            ends[pid] = (time + duration, event)
+            pass
+        elif event.duration is not None and event.finished:
+            end = event.time + event.duration
         else:
             end = _end_of(event)
-            if end is not None:
-                ends[pid] = (end, event)
-        return found
+        if end is not None:
+            self._ends[event.pid] = (end, event)
+        elif known:
+            self._forget(event.pid)
+
+    def _forget(self, pid: Optional[int]) -> None:
+        """Drop the end of ``pid``'s last syscall: the gap after it is unknown or not user-space time."""
+        self._ends.pop(pid, None)
 
     def _interrupt(self, signal: Signal) -> None:
         """End the gap of the thread that ``signal`` reached, and of its whole process when it stops.
@@ -132,12 +173,12 @@ class IdleGap(Rule):
             # In strace's stderr mode an unprefixed line may belong to any pid followed so far.
             ends.clear()
             return
-        ends.pop(pid, None)
+        self._forget(pid)
         if signal.stopped or signal.signal in _STOP_SIGNALS:
             groups = self._groups
             group = groups.get(pid, pid)
             for other in [other for other in ends if other is not None and groups.get(other, other) == group]:
-                del ends[other]
+                self._forget(other)
 
     def _follow_thread(self, event: Syscall) -> None:
         """Record the thread a finished ``clone(CLONE_THREAD)`` created, under its process."""

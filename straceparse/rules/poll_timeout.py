@@ -118,6 +118,18 @@ class PollTimeoutBeforeClose(Rule):
     # -- events
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
+        pid = event.pid
+        if (
+            isinstance(event, Syscall) and event.syscall in _WRITES and pid not in self._pending
+            and pid not in self._unmeasured and DECORATION_MARKER not in event.args_text
+        ):
+            # Most writes come from a pid with no pending wait and no wait to
+            # measure.  Such a write changes nothing but may start a lingering
+            # connection, so the pid's watch changes only then (a pid's state
+            # changes only with its own events, each of which sets the watch).
+            if self._start_linger(event, processes):
+                self.watch(pid)
+            return ()
         found = self._feed(event, processes)
         # A pending wait also takes the pid's next events as evidence and its
         # next time as the wait's end, as does a wait that had no duration.
@@ -170,10 +182,7 @@ class PollTimeoutBeforeClose(Rule):
                 if linger is not None and linger.count and event.retval == 0:
                     found.append(self._linger_finding(linger, fd, event))
         elif name in _WRITES:
-            fd = leading_fd(event)
-            if fd is not None and event.errno is None and event.retval is not None and event.retval > 0:
-                if processes.kind(pid, fd) == SOCKET and not self._datagrams.is_datagram(pid, fd):
-                    self._lingers.setdefault(pid, {})[fd] = _Linger(event)
+            self._start_linger(event, processes)
         elif name in _CLOSES:
             if not followed:
                 return found
@@ -263,6 +272,16 @@ class PollTimeoutBeforeClose(Rule):
         return found
 
     # -- connections that linger after their reply
+
+    def _start_linger(self, event: Syscall, processes: ProcessTable) -> bool:
+        """Start following the connection a successful write to a TCP socket replied on; return True if it did."""
+        if event.errno is not None or event.retval is None or event.retval <= 0:
+            return False
+        fd = leading_fd(event)
+        if fd is None or processes.kind(event.pid, fd) != SOCKET or self._datagrams.is_datagram(event.pid, fd):
+            return False
+        self._lingers.setdefault(event.pid, {})[fd] = _Linger(event)
+        return True
 
     def _forget_linger(self, pid: Optional[int], fd: int) -> Optional[_Linger]:
         table = self._lingers.get(pid)

@@ -88,8 +88,8 @@ class RepeatedTimeout(Rule):
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         pid = event.pid
-        waiting = self._unmeasured.pop(pid, None)
-        if waiting is not None:
+        if pid in self._unmeasured:
+            waiting = self._unmeasured.pop(pid)
             self.unwatch(pid)
             site, wait_event, floor = waiting
             measured = None
@@ -105,7 +105,12 @@ class RepeatedTimeout(Rule):
         if not isinstance(event, Syscall):
             return ()
         name = event.syscall
-        if name in _FUTEXES:
+        # close first: in typical traces it is the most frequent of the syscalls this rule declares.
+        if name == "close":
+            if not self._sites.get(pid):
+                return ()  # nothing waits on any fd of this pid: spare the fd regex
+            return self._closed(pid, leading_fd(event))
+        elif name in _FUTEXES:
             if event.errno == "ETIMEDOUT":
                 self._futex(event)
         elif name == "epoll_ctl":
@@ -113,10 +118,6 @@ class RepeatedTimeout(Rule):
         elif name in WAIT_SYSCALLS:
             if event.retval == 0 and event.errno is None:
                 self._wait(event, processes)
-        elif name == "close":
-            if not self._sites.get(pid):
-                return ()  # nothing waits on any fd of this pid: spare the fd regex
-            return self._closed(pid, leading_fd(event))
         elif name == "exit_group":
             return self._report(pid)
         return ()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from ..events import Event, Syscall
-from . import engine
 
 __all__ = ["clock_resolution", "resolution_note", "resolved_difference", "measured_duration"]
 
@@ -62,12 +61,26 @@ def resolution_note(*events: Event) -> str:
 
 
 def measured_duration(event: Syscall, next_time: Optional[float] = None) -> Tuple[Optional[float], str]:
-    """Return how long ``event`` took and where that number came from, as the engine's function does.
+    """Return how long ``event`` took and where that number came from.
 
-    The difference is that a ``timestamps`` measure the log's clock cannot
-    resolve (see :func:`resolved_difference`) becomes ``(None, "unknown")``.
+    ``duration`` is strace's ``-T`` value.  ``timestamps`` is the resumed
+    line's time minus the call's time, or else ``next_time`` (the same pid's
+    next event) minus the call's time.  A ``timestamps`` measure the log's
+    clock cannot resolve (see :func:`resolved_difference`), or no clock at
+    all, gives ``(None, "unknown")``.  The scan's test for
+    :meth:`~straceparse.rules.engine.Rule.min_seconds` repeats the first two
+    measures inline, without the resolution check.
     """
-    seconds, source = engine.measured_duration(event, next_time)
-    if source == "timestamps" and resolved_difference(seconds, event) is None:
+    if event.duration is not None:
+        return event.duration, "duration"
+    if event.time is None:
         return None, "unknown"
-    return seconds, source
+    if event.end_time is not None:
+        seconds = event.end_time - event.time
+    elif next_time is not None:
+        seconds = next_time - event.time
+    else:
+        return None, "unknown"
+    if resolved_difference(seconds, event) is None:
+        return None, "unknown"
+    return seconds, "timestamps"
