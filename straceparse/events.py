@@ -83,7 +83,9 @@ class Event:
     only live process of a ``-f`` log as its pid.  ``layout`` holds one
     :class:`~straceparse.layout.LineLayout` per logical line, and ``cuts``
     records where noise split a logical line into physical ones (line index,
-    position, the glued text, and the space a wrap replaced, if any).
+    position, the glued text, and the space a wrap replaced, if any).  A cut
+    whose last item is None is text glued inside one physical line, such as
+    the output a ``write`` printed into its own line.
     """
 
     pid: Optional[int] = None
@@ -98,7 +100,7 @@ class Event:
     raw: Tuple[str, ...] = ()
     file: str = "<string>"
     layout: Tuple[LineLayout, ...] = attrs.field(default=(), eq=False, repr=False)
-    cuts: Tuple[Tuple[int, int, str, str], ...] = attrs.field(default=(), eq=False, repr=False)
+    cuts: Tuple[Tuple[int, int, str, Optional[str]], ...] = attrs.field(default=(), eq=False, repr=False)
 
     kind = "event"
 
@@ -292,7 +294,7 @@ def new_syscall(
     errno: Optional[str],
     retval_text: str,
     duration: Optional[float],
-    cuts: Tuple[Tuple[int, int, str, str], ...] = (),
+    cuts: Tuple[Tuple[int, int, str, Optional[str]], ...] = (),
     comm: Optional[str] = None,
     pid_inferred: bool = False,
     ip: Optional[int] = None,

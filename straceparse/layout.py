@@ -197,17 +197,27 @@ def render_buffer_header(size: int, index: int) -> str:
     return " * %d bytes in buffer %d" % (size, index)
 
 
-def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, str], ...]) -> List[str]:
-    """Cut logical lines back into the physical lines noise had split them into."""
+def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, Optional[str]], ...]) -> List[str]:
+    """Cut logical lines back into the physical lines noise had split them into.
+
+    A cut whose joiner is None puts text back inside its line (program
+    output printed into a ``write``'s line) without starting a new one.
+    """
     out: List[str] = []
     for index, line in enumerate(lines):
         start = 0
+        pending = ""
         for line_index, position, glued, joiner in cuts:
             if line_index != index:
                 continue
-            out.append(line[start:position] + glued)
+            if joiner is None:
+                pending += line[start:position] + glued
+                start = position
+                continue
+            out.append(pending + line[start:position] + glued)
+            pending = ""
             start = position + len(joiner)
-        out.append(line[start:])
+        out.append(pending + line[start:])
     return out
 
 

@@ -115,6 +115,10 @@ _CONTINUATION_WORDS = ("<unfinished ...>", "=> ")
 # A call that prints what the traced program writes: only after one of these
 # may lines of program output come between the call's start and its end.
 _PRINTS = re.compile(r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*(?:write|writev|pwrite64|pwritev2?)\([12][<,]")
+# Output the traced program printed into the line of its own write, when strace and the
+# program share a terminal or pipe: 'write(2, "ls: ", 4ls: )       = 4'.  Groups: the
+# count, the output, the spaces before "=" and the return value.
+_INLINE_OUTPUT = re.compile(r"\bwrite\([12](?:<[^<>]*>)?, .*, (\d+)(\D.*)\)( +)= (\d+)")
 _FOLLOWERS = ("> ", "| ", "* ")  # how -k frame, hexdump and buffer header lines start, after their indentation
 _MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
 _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
@@ -415,6 +419,8 @@ class StraceParser:
                         # <unfinished ...>: a second start, or a resumed half cut again, is the general path's.
                         if resumed or pid in starts:
                             fast = False
+                    elif name == "write" and not args_text[-1:].isdigit():
+                        fast = False  # output the program printed into the line: see _inline_output
                     elif resumed:
                         start = starts.get(pid)
                         if start is None or start.syscall != resumed or "<unfinished ...>" in raw:
@@ -643,6 +649,15 @@ class StraceParser:
                 # strace -d printed a wait status into the call's line; the call ends on a later line.
                 self._open = _Open(number, raw[: debug.start()], raw, raw[debug.start() :])
                 return []
+        if "write(" in raw:
+            inline = _inline_output(raw)
+            if inline is not None:
+                # The output is kept as a cut, so the event still renders back to the line.
+                position, output = inline
+                text = raw[:position] + raw[position + len(output) :]
+                events = self._parse(number, text, (number,), (raw,), ((0, position, output, None),))
+                if events is not None:
+                    return events
         events = self._parse(number, raw, (number,), (raw,), ())
         if events is None:
             return self._rejected(number, raw)
@@ -1231,6 +1246,31 @@ def _arguments_parse(events: List[Event], start: Optional[_Start]) -> bool:
         except ParseError:
             return False
     return True
+
+
+def _inline_output(raw: str) -> Optional[Tuple[int, str]]:
+    """Find what a ``write`` to fd 1 or 2 printed into its own line: (where it starts, the output).
+
+    Taken only when the count before the output equals the return value, as
+    for a whole write, and the arguments parse without the output but not
+    with it; None otherwise.
+    """
+    from .grammar import parse_arguments
+
+    match = _INLINE_OUTPUT.search(raw)
+    if match is None or match.group(1) != match.group(4):
+        return None
+    arguments = match.start() + len("write(")
+    position = match.start(2)
+    try:
+        parse_arguments(raw[arguments:position])
+    except ParseError:
+        return None
+    try:
+        parse_arguments(raw[arguments : match.end(2)])
+    except ParseError:
+        return position, match.group(2)
+    return None
 
 
 def _ends_call(raw: str, cut: int) -> bool:

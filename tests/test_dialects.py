@@ -201,6 +201,23 @@ def test_write_with_glued_output():
     assert write.args[2] == 60
 
 
+# Lines of `strace -f ls /nope1 /nope2 2>&1 >/dev/null`: ls printed its error into the lines of its writes.
+INLINE_OUTPUT = [
+    ("ls-missing-f-r-stderr-piped.strace", 140, '2, "ls: ", 4', "ls: "),
+    ("ls-missing-f-r-stderr-piped.strace", 141, "2, \"cannot access '/nope1'\", 22", "cannot access '/nope1'"),
+    ("ls-missing-f-tt-T-stderr-piped.strace", 145, '2, ": No such file or directory", 27', ": No such file or directory"),
+]
+
+
+@pytest.mark.parametrize("name, line, args_text, output", INLINE_OUTPUT)
+def test_write_with_inline_output(name, line, args_text, output):
+    write = [event for event in parse(CAPTURES / "stderr" / name) if line in event.lines][0]
+    assert write.lines == (line,)
+    assert write.args_text == args_text
+    assert write.args[2] == write.retval
+    assert [cut[2] for cut in write.cuts] == [output]
+
+
 def test_multiline_program_output():
     events = list(parse(CORPUS / "19-iputils-ping-dns-poll5000-multiline-stdout.log"))
     write = [event for event in events if 8 in event.lines][0]
