@@ -30,6 +30,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 DEFAULT_LOG = HERE / "data" / "find-md5sum-1m.log"
 OTHERS_PYTHON = HERE / ".venv-others" / "bin" / "python"
 MEMORY_LOGS = (HERE / "data" / "find-md5sum-200k.log", HERE / "data" / "find-md5sum-600k.log")
+DIALECT_LOGS = (HERE / "data" / "find-md5sum-300k-r.log", HERE / "data" / "find-md5sum-300k-ttt.log")
 
 # strace-parser uses lark's Earley parser, at well under 1k lines/s; a sample
 # of the log's first lines is enough to measure it.
@@ -231,6 +232,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(WORKERS), help="run only this measurement")
     parser.add_argument("--others-python", default=str(OTHERS_PYTHON), help="python of the venv with the other parsers")
     parser.add_argument("--memory-check", action="store_true", help="also run scan and typed on the 200k and 600k logs")
+    parser.add_argument("--dialects", action="store_true", help="also run events and scan on the -r and -ttt logs")
     parser.add_argument("--json", metavar="FILE", help="also write every result to FILE as JSON")
     options = parser.parse_args(argv)
 
@@ -247,6 +249,8 @@ def main(argv=None) -> int:
     runs = [(name, log) for name in names]
     if options.memory_check:
         runs += [(name, memory_log) for memory_log in MEMORY_LOGS for name in ("scan", "typed")]
+    if options.dialects:
+        runs += [(name, dialect_log) for dialect_log in DIALECT_LOGS for name in ("events", "scan")]
     results = []
     print("| measurement | log | lines | accepted | lines/s | lines/CPU s | peak RSS (MB) | note |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
