@@ -386,7 +386,7 @@ class StraceParser:
         dumping = self._dump_parts is not None  # hexdump lines wait to be joined into the held call
         synced = False  # True while feed() runs: the state is in self, not in the locals
         number = fed = 0
-        last_pid_text = None  # the bare pid text of the last line, converted into pid
+        last_pid_text = last_pid = None  # the last bare pid's text and value
         last_live = None  # the pid the last fast line added to live
         try:
             for (
@@ -401,8 +401,9 @@ class StraceParser:
                     # The layout key's pid field: None for a bare pid, spaces for "[pid  N]", "" for none.
                     if pid_text:
                         if pid_text != last_pid_text:
-                            pid = int(pid_text)
+                            last_pid = int(pid_text)
                             last_pid_text = pid_text
+                        pid = last_pid
                         pid_pad = None
                         # Without a stamp, an integer too large for a pid is an -ttt stamp of whole seconds.
                         fast = bool(stamp) or pid <= _PID_MAX

@@ -11,6 +11,8 @@ import io
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from straceparse import Syscall, parse_lines
 from straceparse.events import new_syscall
@@ -195,3 +197,35 @@ def test_new_syscall_frozen():
     event = list(parse_lines([CLONE]))[0]
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         event.pid = 1
+
+
+# Real lines of several dialects, for orders and damage the fixtures lack.
+def _sample_lines():
+    names = (
+        "exim-f-r-s128.strace", "exim-f-tt-T-yy.strace", "sh-spawn-f-tt-T-stderr.strace", "py-threads-f-ttt.strace",
+        "ls-missing-f-r-stderr-piped.strace", "ls-X-verbose.strace",
+    )
+    sample = []
+    for name in names:
+        path = [path for path in STRACE_FILES if path.name == name][0]
+        with open_trace(path) as handle:
+            sample.extend(list(read_lines(handle))[100:160])
+    return sample
+
+
+SAMPLE_LINES = _sample_lines()
+damaged_line = st.tuples(st.sampled_from(SAMPLE_LINES), st.integers(min_value=0, max_value=300), st.text(max_size=3)).map(
+    lambda item: item[0][: item[1]] + item[2] + item[0][item[1] + len(item[2]) :]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(SAMPLE_LINES), damaged_line), max_size=12))
+def test_three_readers_agree_on_damaged_lines(lines):
+    lines = [line.replace("\n", " ").replace("\r", " ") for line in lines]
+    got, expected, got_counts, expected_counts = _both_paths(lines)
+    blocks, block_counts = _block_path(lines)
+    assert got == expected
+    assert blocks == expected
+    assert got_counts == expected_counts
+    assert block_counts == expected_counts
