@@ -108,6 +108,7 @@ _SUMMARY_LINE = re.compile(
     r" *\d+\.\d\d +\d+\.\d{6} +\d+ +\d+ +(?:\d+ +)?\w+\Z|\w+ +\d+ +(?:\d+ +)?\d+\.\d\d +\d+\.\d{6} )"
 )
 _QUOTED_PRINTABLE = "=3D"
+_CUT_AFTER_PREFIX = re.compile(r"[0-9:. ]*")  # what may follow a pid on a line cut short: part of a stamp
 # The starts of a line that continues a call strace was cut off from:
 # ", child_tidptr=...) = 14166", ") = 3", " <unfinished ...>", " => {parent_tid=[24405]}, 88) = 24405".
 _CONTINUATIONS = "),"
@@ -1080,6 +1081,9 @@ class StraceParser:
             body = raw[match.end() :]
             open_paren = body.find("(")
             looks_like_call = open_paren > 0 and _NAME.match(body[:open_paren]) is not None
+            if match.end() > 0 and _CUT_AFTER_PREFIX.fullmatch(body) and (match.group("pid") or match.group("bracket_pid")):
+                # "14293 " or "14293 19:25:0": a log cut (head -c) right after a line's pid.
+                return self._unparsed(number, raw, "incomplete", "the line stops after its pid", column, error.expected)
             reason = "syntax" if looks_like_call or body.startswith(("<... ", "--- ", "+++ ")) else "not-strace"
             return self._unparsed(number, raw, reason, error.reason, column, error.expected)
         # The grammar accepts what the fast split rejected: a gap in the split.

@@ -273,6 +273,17 @@ def test_unfinished_never_resumed():
     assert event.render() == ["[pid  5173] futex(0x7f5, FUTEX_WAIT, 0, NULL <unfinished ...>"]
 
 
+# The first line of exim-f-tt-T-yy.strace, cut by head -c after its pid, and inside its stamp.
+CUT_AFTER_PID = ["14293 ", "14293 19:25:0", "[pid 14293] "]
+
+
+@pytest.mark.parametrize("line", CUT_AFTER_PID)
+def test_line_cut_after_pid_incomplete(line):
+    (event,) = list(parse_lines([line]))
+    assert event.reason == "incomplete"
+    assert event.detail == "the line stops after its pid"
+
+
 def test_resumed_itself_unfinished():
     events = _events("[pid  5173] futex(0x7f5, FUTEX_WAIT, 0, NULL <unfinished ...>\n[pid  5173] <... futex resumed> <unfinished ...>) = ?\n")
     (event,) = events
