@@ -209,6 +209,10 @@ def _run_scan(options: argparse.Namespace) -> int:
         input_format=options.input_format,
     )
     _write(report, options)
+    if report.checked_nothing:
+        # The report above says why; a clean status would read as "checked, nothing wrong".
+        sys.stderr.write("straceparse: error: no trace of calls to check: every file is an strace -c summary table\n")
+        return EXIT_ERROR
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
 

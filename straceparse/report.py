@@ -108,9 +108,12 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
         out.extend(_evidence_lines(finding.evidence, style))
         out.append("")
     summary = report.summary
+    out.extend(style("yellow", _printable(note)) for note in report.notes())
     totals = report.totals()
     if totals:
         out.extend(style("bold", total) for total in totals)
+    elif report.checked_nothing:
+        out.append("no trace of calls to check")
     else:
         out.append("no findings")
     out.append("%s read from %s, %s" % _counts(summary))
@@ -252,7 +255,10 @@ def _md_table(header: Sequence[str], align: str, rows: Iterable[Sequence[str]]) 
 def _scan_markdown(report: ScanReport) -> str:
     summary = report.summary
     findings = report.findings
-    out = ["## straceparse scan: %s, %.3f s" % (_plural(len(findings), "finding"), summary.get("cost_seconds", 0.0)), ""]
+    if report.checked_nothing:
+        out = ["## straceparse scan: no trace of calls to check", ""]
+    else:
+        out = ["## straceparse scan: %s, %.3f s" % (_plural(len(findings), "finding"), summary.get("cost_seconds", 0.0)), ""]
     rows = [
         (_md_code(rule_id, in_table=True), str(total["findings"]), "%.3f" % total["cost_seconds"])
         for rule_id, total in summary["rules"].items()
@@ -261,6 +267,8 @@ def _scan_markdown(report: ScanReport) -> str:
     out.append("")
     files = ", ".join(_md_code(name) for name in summary["files"])
     out.append("Read %s from %s (%s): %s." % (_counts(summary) + (files,)))
+    for note in report.notes():
+        out.extend(["", "**Note:** %s" % _md_text(note)])
     for number, finding in enumerate(findings, 1):
         out.append("")
         where = "%s line %d" % (_md_code(finding.file), finding.lines[0] if finding.lines else 0)

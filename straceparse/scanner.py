@@ -18,10 +18,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 import attrs
 
 from .errors import InputError
-from .events import Event
+from .events import Event, Message
 from .ftrace import detect_format, parse_ftrace
 from .parser import Source, open_trace, parse, read_lines
 from .rules import RULES, Finding, Rule, Scan, select_rules
+from .summary import SummaryTable
 from .traceset import TraceSet, group_sources
 
 __all__ = [
@@ -76,10 +77,23 @@ class ScanReport:
 
     ``summary`` holds ``events`` and ``unparsed`` counts, the ``files`` read,
     and per rule the number of findings and the seconds they cost.
+    ``summary_only_files`` names the files that held ``strace -c`` summary
+    tables and no call, signal or exit, which no rule can check, and
+    ``notes`` holds sentences that tell the reader so.
     """
 
     findings: tuple
     summary: Mapping[str, Any] = attrs.field(hash=False)
+
+    @property
+    def checked_nothing(self) -> bool:
+        """Tell whether every file read was a summary table, so that no rule saw a single call."""
+        files = self.summary["files"]
+        return bool(files) and len(self.summary.get("summary_only_files", ())) == len(files)
+
+    def notes(self) -> List[str]:
+        """Return the sentences about input the rules could not check."""
+        return list(self.summary.get("notes", ()))
 
     def totals(self) -> List[str]:
         """Return one sentence per rule that found something, like "8 connections lost 1.60 s ..."."""
@@ -130,6 +144,7 @@ def scan(
     examples: List[Dict[str, Any]] = []
     skipped: List[str] = []
     files = []
+    summary_only: List[str] = []
     rule_ids: List[str] = []
     for source in group_sources(sources):
         chosen = list(rules) if rules is not None else select_rules(select, ignore, settings)
@@ -148,6 +163,8 @@ def scan(
         files.extend(names)
         if run.events == run.unparsed:
             raise _not_a_trace(", ".join(names), run, input_format)
+        if _holds_only_summaries(run):
+            summary_only.extend(names)
         events += run.events
         unparsed += run.unparsed
         examples.extend(
@@ -166,6 +183,8 @@ def scan(
         "unparsed": unparsed,
         "unparsed_examples": examples[:5],
         "skipped_files": skipped,
+        "summary_only_files": summary_only,
+        "notes": [_summary_only_note(summary_only)] if summary_only else [],
         "findings": len(findings),
         "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
         "rules": per_rule,
@@ -182,6 +201,37 @@ def _not_a_trace(name: str, run: Scan, input_format: str) -> InputError:
     return InputError(
         "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace output"
         % (name, run.events, read_as, line, reason)
+    )
+
+
+def _holds_only_summaries(run: Scan) -> bool:
+    """Tell whether a scanned source held summary tables and, besides them, only messages and unparsed lines."""
+    tables = sum(count for kind, count in run.other_events.items() if issubclass(kind, SummaryTable))
+    if not tables:
+        return False
+    syscalls = run.events - run.unparsed - sum(run.other_events.values())
+    others = sum(
+        count for kind, count in run.other_events.items() if not issubclass(kind, (SummaryTable, Message))
+    )
+    return syscalls == 0 and others == 0
+
+
+def _summary_only_note(names: Sequence[str]) -> str:
+    """Build the note for files that hold only ``strace -c`` summary tables."""
+    if len(names) == 1:
+        subject = (
+            "%s: not checked, because the file contains only an strace -c/-C summary table, "
+            "which counts calls but does not list them" % names[0]
+        )
+    else:
+        subject = (
+            "%s: not checked, because these files contain only strace -c/-C summary tables, "
+            "which count calls but do not list them" % ", ".join(names)
+        )
+    return (
+        "%s. The rules need a trace of the calls themselves: "
+        "record without -c, or with -C, which prints both the calls and the table. "
+        "To compare two summary tables, run straceparse summary BEFORE AFTER." % subject
     )
 
 
