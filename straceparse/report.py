@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 
 from .diff import CHANGE_KINDS, Change, DiffReport
 from .rules import RULES
-from .scanner import ScanReport
+from .scanner import UNMEASURED, ScanReport
 
 __all__ = ["format_text", "format_json", "format_markdown", "render", "FORMATS"]
 
@@ -258,9 +258,14 @@ def _scan_markdown(report: ScanReport) -> str:
     if report.checked_nothing:
         out = ["## straceparse scan: no trace of calls to check", ""]
     else:
-        out = ["## straceparse scan: %s, %.3f s" % (_plural(len(findings), "finding"), summary.get("cost_seconds", 0.0)), ""]
+        cost = _md_cost(summary.get("cost_seconds", 0.0), summary.get("unmeasured", 0), len(findings), unknown="time unknown")
+        out = ["## straceparse scan: %s, %s" % (_plural(len(findings), "finding"), cost), ""]
     rows = [
-        (_md_code(rule_id, in_table=True), str(total["findings"]), "%.3f" % total["cost_seconds"])
+        (
+            _md_code(rule_id, in_table=True),
+            str(total["findings"]),
+            _md_cost(total["cost_seconds"], total.get("unmeasured", 0), total["findings"], unit=""),
+        )
         for rule_id, total in summary["rules"].items()
     ]
     out.extend(_md_table(("rule", "findings", "cost (s)"), "lrr", rows))
@@ -283,9 +288,12 @@ def _scan_markdown(report: ScanReport) -> str:
             message = message[: _MAX_MESSAGE - 3] + "..."
         out.append(_md_text(message))
         out.append("")
-        cost = "**Cost:** %.3f s" % finding.cost_seconds
-        if getattr(finding, "cost_source", ""):
-            cost += " (from %s)" % _md_text(finding.cost_source)
+        if finding.cost_source == UNMEASURED:
+            cost = "**Cost:** unknown (the log's clock cannot measure it)"
+        else:
+            cost = "**Cost:** %.3f s" % finding.cost_seconds
+            if getattr(finding, "cost_source", ""):
+                cost += " (from %s)" % _md_text(finding.cost_source)
         severity = getattr(finding, "severity", None)
         if severity:
             cost += ", **severity:** %s" % _md_text(str(severity))
@@ -294,6 +302,16 @@ def _scan_markdown(report: ScanReport) -> str:
             out.append("")
             out.extend(_md_block(finding.evidence))
     return "\n".join(out) + "\n"
+
+
+def _md_cost(seconds: float, unmeasured: int, count: int, unit: str = " s", unknown: str = "unknown") -> str:
+    """Format a total cost in seconds, saying so when some or all of its findings could not be measured."""
+    if unmeasured and unmeasured == count:
+        return unknown
+    text = "%.3f%s" % (seconds, unit)
+    if unmeasured:
+        text += " + %d unknown" % unmeasured
+    return text
 
 
 def _sentence_start(text: str) -> str:

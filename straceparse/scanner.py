@@ -31,6 +31,9 @@ __all__ = [
 #: What ``input_format`` accepts: ``auto`` decides per source from its first lines.
 INPUT_FORMATS = ("auto", "strace", "ftrace")
 
+#: The ``cost_source`` of a finding whose cost the log's clock could not measure.
+UNMEASURED = "unknown"
+
 _DETECT_LINES = 50  # lines read to tell ftrace from strace
 
 _PARSERS = {"strace": parse, "ftrace": parse_ftrace}
@@ -76,7 +79,8 @@ class ScanReport:
     """The findings of a scan and what it read.
 
     ``summary`` holds ``events`` and ``unparsed`` counts, the ``files`` read,
-    and per rule the number of findings and the seconds they cost.
+    and, in all and per rule, the number of findings, the seconds they cost
+    and how many of them had a cost the log could not measure (``unmeasured``).
     ``summary_only_files`` names the files that held ``strace -c`` summary
     tables and no call, signal or exit, which no rule can check, and
     ``notes`` holds sentences that tell the reader so.
@@ -96,12 +100,27 @@ class ScanReport:
         return list(self.summary.get("notes", ()))
 
     def totals(self) -> List[str]:
-        """Return one sentence per rule that found something, like "8 connections lost 1.60 s ..."."""
+        """Return one sentence per rule that found something, like "8 connections lost 1.60 s ...".
+
+        Findings whose cost the log could not measure (``cost_source``
+        ``unknown``) are counted apart, so their 0 s never reads as measured.
+        """
         sentences = []
         for rule_id, total in self.summary["rules"].items():
-            if total["findings"]:
-                rule = RULES.get(rule_id, Rule)
-                sentences.append(rule.describe_total(total["findings"], total["cost_seconds"]))
+            count = total["findings"]
+            if not count:
+                continue
+            rule = RULES.get(rule_id, Rule)
+            unmeasured = total.get("unmeasured", 0)
+            if not unmeasured:
+                sentences.append(rule.describe_total(count, total["cost_seconds"]))
+            elif unmeasured == count:
+                sentences.append(rule.describe_unmeasured(count))
+            else:
+                sentences.append(
+                    "%s, plus %d more whose time the log cannot measure"
+                    % (rule.describe_total(count - unmeasured, total["cost_seconds"]), unmeasured)
+                )
         return sentences
 
     def to_dict(self) -> Dict[str, Any]:
@@ -170,11 +189,13 @@ def scan(
         examples.extend(
             {"file": file, "line": line, "reason": reason} for file, line, reason in run.unparsed_examples
         )
-    per_rule: Dict[str, Dict[str, Any]] = {rule_id: {"findings": 0, "cost_seconds": 0.0} for rule_id in rule_ids}
+    per_rule: Dict[str, Dict[str, Any]] = {rule_id: _empty_total() for rule_id in rule_ids}
     for finding in findings:
-        total = per_rule.setdefault(finding.rule, {"findings": 0, "cost_seconds": 0.0})
+        total = per_rule.setdefault(finding.rule, _empty_total())
         total["findings"] += 1
         total["cost_seconds"] += finding.cost_seconds
+        if finding.cost_source == UNMEASURED:
+            total["unmeasured"] += 1
     for total in per_rule.values():
         total["cost_seconds"] = round(total["cost_seconds"], 6)
     summary = {
@@ -187,6 +208,7 @@ def scan(
         "notes": [_summary_only_note(summary_only)] if summary_only else [],
         "findings": len(findings),
         "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
+        "unmeasured": sum(1 for finding in findings if finding.cost_source == UNMEASURED),
         "rules": per_rule,
     }
     return ScanReport(tuple(findings), summary)
@@ -202,6 +224,10 @@ def _not_a_trace(name: str, run: Scan, input_format: str) -> InputError:
         "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace output"
         % (name, run.events, read_as, line, reason)
     )
+
+
+def _empty_total() -> Dict[str, Any]:
+    return {"findings": 0, "cost_seconds": 0.0, "unmeasured": 0}
 
 
 def _holds_only_summaries(run: Scan) -> bool:

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from conftest import CAPTURES, EXIM_TRACES
+from conftest import CAPTURES, CORPUS, EXIM_TRACES
 
-from straceparse import scan
+from straceparse import Rule, scan
 from straceparse.cli import main
 
 SUMMARY = CAPTURES / "summary"
@@ -96,3 +96,81 @@ def test_cli_summary_beside_trace(capsys):
     captured = capsys.readouterr()
     assert SUMMARY_NOTE % table + "\n8 connections lost 1.60 s to poll timeouts before close\n" in captured.out
     assert captured.err == ""
+
+
+# ---------------------------------------------------------------- costs the log cannot measure
+
+LS_PLAIN = str(CAPTURES / "clock" / "ls-plain.strace")  # no timestamps, no -T
+STORM_T_R = str(CAPTURES / "clock" / "py-storm-compute-t-r.strace")  # -t -r: a microsecond clock
+FLUENTD = str(CORPUS / "32-fluentd-futex-lines-cut-at-terminal-width.log")  # no timestamps
+
+
+@pytest.mark.parametrize(
+    "path, rule, total",
+    [
+        (LS_PLAIN, "error-storm", "1 storm of failing calls, time not measurable from the log"),
+        (FLUENTD, "repeated-timeout", "1 wait timed out over and over, time not measurable from the log"),
+    ],
+)
+def test_totals_no_clock_unknown(path, rule, total):
+    report = scan(path, select=[rule])
+    assert report.totals() == [total]
+
+
+def test_totals_measured_and_unknown():
+    report = scan(STORM_T_R, LS_PLAIN, select=["error-storm"], settings={"error-storm": {"min_ms": 0}})
+    assert [finding.cost_source for finding in report.findings] == ["timestamps", "unknown"]
+    assert report.totals() == ["1 storm of failing calls, 0.00 s in all, plus 1 more whose time the log cannot measure"]
+
+
+class _SlowOpen(Rule):
+    id = "slow-open"  # not registered: only its class methods are called
+
+
+def test_totals_default_rule_unknown():
+    assert _SlowOpen.describe_unmeasured(2) == "2 slow-open findings, time not measurable from the log"
+
+
+def test_summary_counts_unmeasured():
+    report = scan(STORM_T_R, LS_PLAIN, select=["error-storm"], settings={"error-storm": {"min_ms": 0}})
+    assert report.summary["unmeasured"] == 1
+    assert report.summary["rules"]["error-storm"]["findings"] == 2
+    assert report.summary["rules"]["error-storm"]["unmeasured"] == 1
+
+
+def test_cli_no_clock_text_total(capsys):
+    assert main(["scan", "--rule", "error-storm", LS_PLAIN]) == 1
+    out = capsys.readouterr().out
+    assert out.endswith(
+        "\n1 storm of failing calls, time not measurable from the log\n244 events read from 1 file, 0 unparsed lines\n"
+    )
+    assert "0.00 s" not in out
+
+
+def test_cli_no_clock_markdown_cost(capsys):
+    assert main(["scan", "--format", "markdown", "--rule", "error-storm", LS_PLAIN]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "## straceparse scan: 1 finding, time unknown\n"
+        "\n"
+        "| rule | findings | cost (s) |\n"
+        "| --- | ---: | ---: |\n"
+        "| `error-storm` | 1 | unknown |\n"
+    )
+    assert "\n**Cost:** unknown (the log's clock cannot measure it), **severity:** low.\n" in out
+
+
+def test_cli_mixed_markdown_cost(capsys):
+    argv = ["scan", "--format", "markdown", "--rule", "error-storm", "--set", "error-storm.min_ms=0"]
+    assert main(argv + [STORM_T_R, LS_PLAIN]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("## straceparse scan: 2 findings, 0.004 s + 1 unknown\n")
+    assert "| `error-storm` | 2 | 0.004 + 1 unknown |\n" in out
+
+
+def test_cli_no_clock_json_unmeasured(capsys):
+    assert main(["scan", "--format", "json", "--rule", "error-storm", LS_PLAIN]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["unmeasured"] == 1
+    assert data["summary"]["rules"]["error-storm"] == {"findings": 1, "cost_seconds": 0.0, "unmeasured": 1}
+    assert data["findings"][0]["cost_source"] == "unknown"

@@ -272,6 +272,15 @@ class Rule:
         """Return the one-line total of ``count`` findings that cost ``seconds`` in all."""
         return "%d %s finding%s, %.2f s in all" % (count, cls.id, "" if count == 1 else "s", seconds)
 
+    @classmethod
+    def describe_unmeasured(cls, count: int) -> str:
+        """Return the one-line total of ``count`` findings whose cost the log could not measure.
+
+        Such findings have ``cost_source`` ``unknown`` and a ``cost_seconds`` of 0,
+        which :meth:`describe_total` would print as a measured 0.00 s.
+        """
+        return "%d %s finding%s, time not measurable from the log" % (count, cls.id, "" if count == 1 else "s")
+
 
 #: Every registered rule class, by id.
 RULES: Dict[str, Type[Rule]] = {}

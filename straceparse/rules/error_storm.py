@@ -85,6 +85,10 @@ class ErrorStorm(Rule):
     def describe_total(cls, count: int, seconds: float) -> str:
         return "%d storm%s of failing calls, %.2f s in all" % (count, "" if count == 1 else "s", seconds)
 
+    @classmethod
+    def describe_unmeasured(cls, count: int) -> str:
+        return "%d storm%s of failing calls, time not measurable from the log" % (count, "" if count == 1 else "s")
+
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         pid = event.pid
         if isinstance(event, Exit):
