@@ -181,7 +181,7 @@ def scan(
             names = [_name(source)]
         files.extend(names)
         if run.events == run.unparsed:
-            raise _not_a_trace(", ".join(names), run, input_format)
+            raise _not_a_trace(names, run, input_format)
         if _holds_only_summaries(run):
             summary_only.extend(names)
         events += run.events
@@ -214,15 +214,30 @@ def scan(
     return ScanReport(tuple(findings), summary)
 
 
-def _not_a_trace(name: str, run: Scan, input_format: str) -> InputError:
-    """Build the error for a source none of whose lines is a trace line."""
+def _not_a_trace(names: Sequence[str], run: Scan, input_format: str) -> InputError:
+    """Build the error for a source none of whose lines is a trace line.
+
+    A source of several files (``strace -ff`` output, a directory) names them
+    all, and its example line names its own file.
+    """
+    listed = ", ".join(names)
+    several = len(names) > 1
     if not run.events:
-        return InputError("%s: no lines to read; expected strace or ftrace output" % name)
-    _, line, reason = run.unparsed_examples[0]
+        if several:
+            return InputError("%s: none of these %d files has a line to read; expected strace or ftrace output" % (
+                listed, len(names)))
+        return InputError("%s: no lines to read; expected strace or ftrace output" % listed)
+    file, line, reason = run.unparsed_examples[0]
     read_as = "" if input_format == "auto" else " as %s" % input_format
+    if several:
+        return InputError(
+            "%s: none of the %d lines of these %d files could be read%s (%s:%d: %s); "
+            "check that the files are strace or ftrace output"
+            % (listed, run.events, len(names), read_as, file, line, reason)
+        )
     return InputError(
         "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace output"
-        % (name, run.events, read_as, line, reason)
+        % (listed, run.events, read_as, line, reason)
     )
 
 

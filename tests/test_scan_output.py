@@ -174,3 +174,45 @@ def test_cli_no_clock_json_unmeasured(capsys):
     assert data["summary"]["unmeasured"] == 1
     assert data["summary"]["rules"]["error-storm"] == {"findings": 1, "cost_seconds": 0.0, "unmeasured": 1}
     assert data["findings"][0]["cost_source"] == "unknown"
+
+
+# ---------------------------------------------------------------- files with no trace line
+
+# A table of per-session results, not a trace: every line is unparsed.
+ANALYSIS = CAPTURES / "exim" / "analysis-summary.txt"
+
+
+def _rotated_logs(directory):
+    """Write four files named like rotated logs (PREFIX.N, read as one strace -ff set), two lines each."""
+    lines = ANALYSIS.read_text().splitlines(keepends=True)
+    directory.mkdir()
+    for number in range(1, 5):
+        (directory / ("syslog.%d" % number)).write_text("".join(lines[number - 1 : number + 1]))
+    return [str(directory / ("syslog.%d" % number)) for number in range(1, 5)]
+
+
+def test_not_a_trace_one_file(capsys):
+    assert main(["scan", str(ANALYSIS)]) == 2
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s: none of its 90 lines could be read (line 1: not-strace); "
+        "check that the file is strace or ftrace output\n" % ANALYSIS
+    )
+
+
+def test_not_a_trace_several_files(tmp_path, capsys):
+    names = _rotated_logs(tmp_path / "rot")
+    assert main(["scan", str(tmp_path / "rot")]) == 2
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s: none of the 8 lines of these 4 files could be read (%s:1: not-strace); "
+        "check that the files are strace or ftrace output\n" % (", ".join(names), names[0])
+    )
+
+
+def test_not_a_trace_several_empty(tmp_path, capsys):
+    (tmp_path / "trace.1").write_text("")
+    (tmp_path / "trace.2").write_text("")
+    assert main(["scan", str(tmp_path / "trace.1"), str(tmp_path / "trace.2")]) == 2
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s, %s: none of these 2 files has a line to read; expected strace or ftrace output\n"
+        % (tmp_path / "trace.1", tmp_path / "trace.2")
+    )
