@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import CAPTURES, CORPUS, EXIM_TRACES
+from conftest import CAPTURES, CORPUS, EXIM_TRACES, FIXTURES
 
 from straceparse import Rule, scan
 from straceparse.cli import main
@@ -216,3 +216,68 @@ def test_not_a_trace_several_empty(tmp_path, capsys):
         "straceparse: error: %s, %s: none of these 2 files has a line to read; expected strace or ftrace output\n"
         % (tmp_path / "trace.1", tmp_path / "trace.2")
     )
+
+
+# ---------------------------------------------------------------- top on files without function durations
+
+TOP_ERROR = (
+    "straceparse: error: %s: no function_graph call with a duration found; top reads ftrace function_graph output "
+    "(%s)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "path, hint",
+    [
+        (
+            CAPTURES / "ftrace" / "ftrace-events-poll.trace",
+            "the file is ftrace event output, which has no function durations: record with the function_graph "
+            "tracer for top, or run straceparse scan on this file to find long syscalls from its sys_enter and "
+            "sys_exit events",
+        ),
+        (
+            CORPUS / "05-perftools-functrace-function-tracer.ftrace",
+            "the file is output of the ftrace function tracer, which prints no durations: record with the "
+            "function_graph tracer",
+        ),
+        (
+            CAPTURES / "flags" / "true-f-tt-n-i.strace",
+            "no ftrace event in the file: for a strace log, use straceparse scan",
+        ),
+    ],
+    ids=["events-syscalls", "function-tracer", "strace-log"],
+)
+def test_top_hint_names_input(path, hint, capsys):
+    assert main(["top", str(path)]) == 2
+    assert capsys.readouterr().err == TOP_ERROR % (path, hint)
+
+
+def test_top_hint_events_without_syscalls(tmp_path, capsys):
+    # The poller's event trace without its sys_enter and sys_exit lines: scheduler and timer events only.
+    lines = (CAPTURES / "ftrace" / "ftrace-events-poll.trace").read_text().splitlines(keepends=True)
+    events = tmp_path / "sched.trace"
+    events.write_text("".join(line for line in lines if ": sys_" not in line))
+    assert main(["top", str(events)]) == 2
+    assert capsys.readouterr().err == TOP_ERROR % (
+        events,
+        "the file is ftrace event output, which has no function durations: record with the function_graph tracer",
+    )
+
+
+def test_top_hint_unfinished_calls(tmp_path, capsys):
+    # The first eight lines of the Exim excerpt: calls entered, none of them closed.
+    lines = (FIXTURES / "ftrace" / "exim-poll-200ms-funcgraph.ftrace").read_text().splitlines(keepends=True)
+    cut = tmp_path / "entered.ftrace"
+    cut.write_text("".join(lines[:8]))
+    assert main(["top", str(cut)]) == 2
+    assert capsys.readouterr().err == TOP_ERROR % (
+        cut,
+        "the file's function_graph calls have no duration: record whole calls with the funcgraph-duration option on",
+    )
+
+
+def test_top_hint_events_scan_finds(capsys):
+    # The hint sends the user to scan, which must then find the 200 ms poll.
+    path = str(CAPTURES / "ftrace" / "ftrace-events-poll.trace")
+    assert main(["scan", path]) == 1
+    assert "1 syscall blocked 0.20 s in all (ftrace)\n" in capsys.readouterr().out
