@@ -75,11 +75,29 @@ class _Style:
         return self("dim", text)
 
 
+def _skipped_before(evidence: Sequence[Any], index: int) -> int:
+    """Return how many trace lines lie between evidence line ``index`` and the one before it in the same file."""
+    if index == 0 or evidence[index - 1].file != evidence[index].file:
+        return 0
+    return max(evidence[index].line - evidence[index - 1].line - 1, 0)
+
+
+def _skipped_text(count: int) -> str:
+    return "\u2026 %s not shown" % _plural(count, "line")
+
+
 def _evidence_lines(evidence: Sequence[Any], style: _Style, indent: str = "  ") -> List[str]:
+    """Number the evidence lines, with a marker line where trace lines between two of them are left out."""
     if not evidence:
         return []
     width = len(str(max(e.line for e in evidence)))
-    return ["%s%s | %s" % (indent, style("dim", "%*d" % (width, e.line)), _shorten(e.text)) for e in evidence]
+    out = []
+    for index, item in enumerate(evidence):
+        skipped = _skipped_before(evidence, index)
+        if skipped:
+            out.append("%s%s | %s" % (indent, " " * width, style("dim", _skipped_text(skipped))))
+        out.append("%s%s | %s" % (indent, style("dim", "%*d" % (width, item.line)), _shorten(item.text)))
+    return out
 
 
 def _counts(summary: Any) -> tuple:
@@ -241,7 +259,12 @@ def _md_block(evidence: Sequence[Any]) -> List[str]:
     that would close a fence on a backtick run later in the line.
     """
     width = len(str(max(e.line for e in evidence))) if evidence else 1
-    body = ["%*d | %s" % (width, e.line, _shorten(e.text)) for e in evidence]
+    body = []
+    for index, item in enumerate(evidence):
+        skipped = _skipped_before(evidence, index)
+        if skipped:
+            body.append("%s | %s" % (" " * width, _skipped_text(skipped)))
+        body.append("%*d | %s" % (width, item.line, _shorten(item.text)))
     fence = "`" * max(3, max((_longest_run(line, "`") for line in body), default=0) + 1)
     return [fence + "text"] + body + [fence]
 

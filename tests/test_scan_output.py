@@ -281,3 +281,95 @@ def test_top_hint_events_scan_finds(capsys):
     path = str(CAPTURES / "ftrace" / "ftrace-events-poll.trace")
     assert main(["scan", path]) == 1
     assert "1 syscall blocked 0.20 s in all (ftrace)\n" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- what error-storm counts, and evidence gaps
+
+LS_STATX_1 = (
+    'statx(AT_FDCWD, "/nope1", AT_STATX_SYNC_AS_STAT|AT_NO_AUTOMOUNT, STATX_MODE, 0x7ffe82159f50) '
+    "= -1 ENOENT (No such file or directory)"
+)
+LS_STATX_1_NOFOLLOW = (
+    'statx(AT_FDCWD, "/nope1", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, STATX_MODE, '
+    "0x7ffe82159f50) = -1 ENOENT (No such file or directory)"
+)
+LS_STATX_2 = (
+    'statx(AT_FDCWD, "/nope2", AT_STATX_SYNC_AS_STAT|AT_NO_AUTOMOUNT, STATX_MODE, 0x7ffe82159f50) '
+    "= -1 ENOENT (No such file or directory)"
+)
+LS_STATX_30 = (
+    'statx(AT_FDCWD, "/nope30", AT_STATX_SYNC_AS_STAT|AT_SYMLINK_NOFOLLOW|AT_NO_AUTOMOUNT, STATX_MODE, '
+    "0x7ffe82159f50) = -1 ENOENT (No such file or directory)"
+)
+LS_STORM_MESSAGE = (
+    "statx failed with ENOENT 60 times, with 116 other syscalls of the thread in between "
+    "(at most 4 between two failures); the log has no clock to measure the time spent"
+)
+
+
+def test_error_storm_counts_other_calls():
+    # ls calls statx twice per missing path and writes its error with four write calls in between.
+    (finding,) = scan(LS_PLAIN, select=["error-storm"]).findings
+    assert finding.message == LS_STORM_MESSAGE
+    assert finding.details["calls"] == 60
+    assert finding.details["other_syscalls"] == 116
+
+
+def test_error_storm_in_a_row():
+    # Lines 2420-2469: 50 failing openat calls with nothing between them.
+    (finding,) = scan(str(CAPTURES / "clock" / "py-storm-sleep-compute-t.strace"), select=["error-storm"]).findings
+    assert finding.details["other_syscalls"] == 0
+    assert finding.message.startswith("openat failed with ENOENT 50 times in a row; ")
+
+
+def test_cli_text_evidence_gaps(capsys):
+    assert main(["scan", "--rule", "error-storm", LS_PLAIN]) == 1
+    assert capsys.readouterr().out == (
+        "%s:61: error-storm [low]: %s\n" % (LS_PLAIN, LS_STORM_MESSAGE)
+        + "   61 | %s\n" % LS_STATX_1
+        + "   62 | %s\n" % LS_STATX_1_NOFOLLOW
+        + "      | \u2026 4 lines not shown\n"
+        + "   67 | %s\n" % LS_STATX_2
+        + "      | \u2026 168 lines not shown\n"
+        + "  236 | %s\n" % LS_STATX_30
+        + "\n"
+        "1 storm of failing calls, time not measurable from the log\n"
+        "244 events read from 1 file, 0 unparsed lines\n"
+    )
+
+
+def test_cli_markdown_evidence_gaps(capsys):
+    assert main(["scan", "--format", "markdown", "--rule", "error-storm", LS_PLAIN]) == 1
+    assert capsys.readouterr().out.endswith(
+        "```text\n"
+        + " 61 | %s\n" % LS_STATX_1
+        + " 62 | %s\n" % LS_STATX_1_NOFOLLOW
+        + "    | \u2026 4 lines not shown\n"
+        + " 67 | %s\n" % LS_STATX_2
+        + "    | \u2026 168 lines not shown\n"
+        + "236 | %s\n" % LS_STATX_30
+        + "```\n"
+    )
+
+
+def test_cli_json_evidence_unchanged(capsys):
+    assert main(["scan", "--format", "json", "--rule", "error-storm", LS_PLAIN]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["evidence"] == [
+        {"file": LS_PLAIN, "line": 61, "text": LS_STATX_1},
+        {"file": LS_PLAIN, "line": 62, "text": LS_STATX_1_NOFOLLOW},
+        {"file": LS_PLAIN, "line": 67, "text": LS_STATX_2},
+        {"file": LS_PLAIN, "line": 236, "text": LS_STATX_30},
+    ]
+
+
+def test_cli_poll_evidence_gap(capsys):
+    # The poll call at line 772 resumes at line 1260; lines 1260-1264 follow each other with no marker.
+    assert main(["scan", "--rule", "poll-timeout-before-close", str(EXIM_TRACES / "exim-f-r-s128.strace")]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "   772 | 13524      0.000032 poll([{fd=6, events=POLLIN}], 1, 200 <unfinished ...>\n"
+        "       | \u2026 487 lines not shown\n"
+        "  1260 | 13524      0.173330 <... poll resumed>) = 0 (Timeout)\n"
+        "  1261 | 13524      0.000150 write(5, \"221 vm closing connection\\r\\n\", 27) = 27\n"
+    ) in out
