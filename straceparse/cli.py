@@ -15,10 +15,11 @@ import zlib
 from typing import Iterator, List, Optional, Sequence
 
 from . import __version__
-from .calltree import call_tree, function_totals
+from .calltree import build_call_trees, function_totals
 from .diff import diff_events
 from .errors import InputError, StraceparseError
 from .events import Event
+from .ftrace import FunctionCall, GraphEvent, SyscallEnter, SyscallExit, TraceEvent, parse_ftrace
 from .parser import parse
 from .redact import redact_report
 from .report import FORMATS, render
@@ -209,6 +210,10 @@ def _run_scan(options: argparse.Namespace) -> int:
         input_format=options.input_format,
     )
     _write(report, options)
+    if report.checked_nothing:
+        # The report above gives the reason. A clean status would read as "checked, nothing wrong".
+        sys.stderr.write("straceparse: error: no trace of calls to check: every file is an strace -c summary table\n")
+        return EXIT_ERROR
     return EXIT_FINDINGS if report.findings else EXIT_CLEAN
 
 
@@ -253,12 +258,55 @@ def _run_rules(options: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+# The hint top prints when a file has no function_graph call with a duration,
+# chosen by the first of these event classes that the file contains.
+_TOP_HINTS = (
+    (
+        GraphEvent,
+        "the file's function_graph calls have no duration: record whole calls with the funcgraph-duration "
+        "option on",
+    ),
+    (
+        (SyscallEnter, SyscallExit),
+        "the file is ftrace event output, which has no function durations: record with the function_graph "
+        "tracer for top, or run straceparse scan on this file to find long syscalls from its sys_enter and "
+        "sys_exit events",
+    ),
+    (
+        FunctionCall,
+        "the file is output of the ftrace function tracer, which prints no durations: record with the "
+        "function_graph tracer",
+    ),
+    (
+        TraceEvent,
+        "the file is ftrace event output, which has no function durations: record with the function_graph tracer",
+    ),
+)
+# For a file with no ftrace event besides headers, most often a strace log.
+_TOP_HINT_NOT_FTRACE = "no ftrace event in the file: for a strace log, use straceparse scan"
+
+
+def _top_hint(kinds: set) -> str:
+    """Return the hint for a file without function durations, from the event classes read from it."""
+    for wanted, hint in _TOP_HINTS:
+        if any(issubclass(kind, wanted) for kind in kinds):
+            return hint
+    return _TOP_HINT_NOT_FTRACE
+
+
 def _run_top(options: argparse.Namespace) -> int:
-    totals = function_totals(call_tree(options.file))
+    kinds = set()
+
+    def noted(events: Iterator[Event]) -> Iterator[Event]:
+        for event in events:
+            kinds.add(type(event))
+            yield event
+
+    totals = function_totals(build_call_trees(noted(parse_ftrace(options.file))))
     if not totals:
         raise InputError(
-            "%s: no function_graph call with a duration found; top reads ftrace function_graph output "
-            "(for a strace log, use straceparse scan)" % options.file
+            "%s: no function_graph call with a duration found; top reads ftrace function_graph output (%s)"
+            % (options.file, _top_hint(kinds))
         )
     sys.stdout.write("%12s %12s %12s %7s  %s\n" % ("total ms", "self ms", "max ms", "calls", "function"))
     for total in totals[: max(options.count, 0)]:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 
 from .diff import CHANGE_KINDS, Change, DiffReport
 from .rules import RULES
-from .scanner import ScanReport
+from .scanner import UNMEASURED, ScanReport
 
 __all__ = ["format_text", "format_json", "format_markdown", "render", "FORMATS"]
 
@@ -75,11 +75,29 @@ class _Style:
         return self("dim", text)
 
 
+def _skipped_before(evidence: Sequence[Any], index: int) -> int:
+    """Return how many trace lines lie between evidence line ``index`` and the one before it in the same file."""
+    if index == 0 or evidence[index - 1].file != evidence[index].file:
+        return 0
+    return max(evidence[index].line - evidence[index - 1].line - 1, 0)
+
+
+def _skipped_text(count: int) -> str:
+    return "\u2026 %s not shown" % _plural(count, "line")
+
+
 def _evidence_lines(evidence: Sequence[Any], style: _Style, indent: str = "  ") -> List[str]:
+    """Number the evidence lines, with a marker line where trace lines between two of them are left out."""
     if not evidence:
         return []
     width = len(str(max(e.line for e in evidence)))
-    return ["%s%s | %s" % (indent, style("dim", "%*d" % (width, e.line)), _shorten(e.text)) for e in evidence]
+    out = []
+    for index, item in enumerate(evidence):
+        skipped = _skipped_before(evidence, index)
+        if skipped:
+            out.append("%s%s | %s" % (indent, " " * width, style("dim", _skipped_text(skipped))))
+        out.append("%s%s | %s" % (indent, style("dim", "%*d" % (width, item.line)), _shorten(item.text)))
+    return out
 
 
 def _counts(summary: Any) -> tuple:
@@ -108,9 +126,12 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
         out.extend(_evidence_lines(finding.evidence, style))
         out.append("")
     summary = report.summary
+    out.extend(style("yellow", _printable(note)) for note in report.notes())
     totals = report.totals()
     if totals:
         out.extend(style("bold", total) for total in totals)
+    elif report.checked_nothing:
+        out.append("no trace of calls to check")
     else:
         out.append("no findings")
     out.append("%s read from %s, %s" % _counts(summary))
@@ -238,7 +259,12 @@ def _md_block(evidence: Sequence[Any]) -> List[str]:
     that would close a fence on a backtick run later in the line.
     """
     width = len(str(max(e.line for e in evidence))) if evidence else 1
-    body = ["%*d | %s" % (width, e.line, _shorten(e.text)) for e in evidence]
+    body = []
+    for index, item in enumerate(evidence):
+        skipped = _skipped_before(evidence, index)
+        if skipped:
+            body.append("%s | %s" % (" " * width, _skipped_text(skipped)))
+        body.append("%*d | %s" % (width, item.line, _shorten(item.text)))
     fence = "`" * max(3, max((_longest_run(line, "`") for line in body), default=0) + 1)
     return [fence + "text"] + body + [fence]
 
@@ -252,15 +278,25 @@ def _md_table(header: Sequence[str], align: str, rows: Iterable[Sequence[str]]) 
 def _scan_markdown(report: ScanReport) -> str:
     summary = report.summary
     findings = report.findings
-    out = ["## straceparse scan: %s, %.3f s" % (_plural(len(findings), "finding"), summary.get("cost_seconds", 0.0)), ""]
+    if report.checked_nothing:
+        out = ["## straceparse scan: no trace of calls to check", ""]
+    else:
+        cost = _md_cost(summary.get("cost_seconds", 0.0), summary.get("unmeasured", 0), len(findings), unknown="time unknown")
+        out = ["## straceparse scan: %s, %s" % (_plural(len(findings), "finding"), cost), ""]
     rows = [
-        (_md_code(rule_id, in_table=True), str(total["findings"]), "%.3f" % total["cost_seconds"])
+        (
+            _md_code(rule_id, in_table=True),
+            str(total["findings"]),
+            _md_cost(total["cost_seconds"], total.get("unmeasured", 0), total["findings"], unit=""),
+        )
         for rule_id, total in summary["rules"].items()
     ]
     out.extend(_md_table(("rule", "findings", "cost (s)"), "lrr", rows))
     out.append("")
     files = ", ".join(_md_code(name) for name in summary["files"])
     out.append("Read %s from %s (%s): %s." % (_counts(summary) + (files,)))
+    for note in report.notes():
+        out.extend(["", "**Note:** %s" % _md_text(note)])
     for number, finding in enumerate(findings, 1):
         out.append("")
         where = "%s line %d" % (_md_code(finding.file), finding.lines[0] if finding.lines else 0)
@@ -275,9 +311,12 @@ def _scan_markdown(report: ScanReport) -> str:
             message = message[: _MAX_MESSAGE - 3] + "..."
         out.append(_md_text(message))
         out.append("")
-        cost = "**Cost:** %.3f s" % finding.cost_seconds
-        if getattr(finding, "cost_source", ""):
-            cost += " (from %s)" % _md_text(finding.cost_source)
+        if finding.cost_source == UNMEASURED:
+            cost = "**Cost:** unknown (the log's clock cannot measure it)"
+        else:
+            cost = "**Cost:** %.3f s" % finding.cost_seconds
+            if getattr(finding, "cost_source", ""):
+                cost += " (from %s)" % _md_text(finding.cost_source)
         severity = getattr(finding, "severity", None)
         if severity:
             cost += ", **severity:** %s" % _md_text(str(severity))
@@ -286,6 +325,16 @@ def _scan_markdown(report: ScanReport) -> str:
             out.append("")
             out.extend(_md_block(finding.evidence))
     return "\n".join(out) + "\n"
+
+
+def _md_cost(seconds: float, unmeasured: int, count: int, unit: str = " s", unknown: str = "unknown") -> str:
+    """Format a total cost in seconds, saying so when some or all of its findings could not be measured."""
+    if unmeasured and unmeasured == count:
+        return unknown
+    text = "%.3f%s" % (seconds, unit)
+    if unmeasured:
+        text += " + %d unknown" % unmeasured
+    return text
 
 
 def _sentence_start(text: str) -> str:

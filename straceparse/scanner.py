@@ -18,10 +18,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 import attrs
 
 from .errors import InputError
-from .events import Event
+from .events import Event, Message
 from .ftrace import detect_format, parse_ftrace
 from .parser import Source, open_trace, parse, read_lines
 from .rules import RULES, Finding, Rule, Scan, select_rules
+from .summary import SummaryTable
 from .traceset import TraceSet, group_sources
 
 __all__ = [
@@ -29,6 +30,9 @@ __all__ = [
 
 #: What ``input_format`` accepts: ``auto`` decides per source from its first lines.
 INPUT_FORMATS = ("auto", "strace", "ftrace")
+
+#: The ``cost_source`` of a finding whose cost the log's clock could not measure.
+UNMEASURED = "unknown"
 
 _DETECT_LINES = 50  # lines read to tell ftrace from strace
 
@@ -75,19 +79,48 @@ class ScanReport:
     """The findings of a scan and what it read.
 
     ``summary`` holds ``events`` and ``unparsed`` counts, the ``files`` read,
-    and per rule the number of findings and the seconds they cost.
+    and, in all and per rule, the number of findings, the seconds they cost
+    and how many of them had a cost the log could not measure (``unmeasured``).
+    ``summary_only_files`` names the files that held ``strace -c`` summary
+    tables and no call, signal or exit, which no rule can check, and
+    ``notes`` holds sentences that tell the reader so.
     """
 
     findings: tuple
     summary: Mapping[str, Any] = attrs.field(hash=False)
 
+    @property
+    def checked_nothing(self) -> bool:
+        """Tell whether every file read was a summary table, so that no rule saw a single call."""
+        files = self.summary["files"]
+        return bool(files) and len(self.summary.get("summary_only_files", ())) == len(files)
+
+    def notes(self) -> List[str]:
+        """Return the sentences about input the rules could not check."""
+        return list(self.summary.get("notes", ()))
+
     def totals(self) -> List[str]:
-        """Return one sentence per rule that found something, like "8 connections lost 1.60 s ..."."""
+        """Return one sentence per rule that found something, like "8 connections lost 1.60 s ...".
+
+        Findings whose cost the log could not measure (``cost_source``
+        ``unknown``) are counted apart, so their 0 s never reads as measured.
+        """
         sentences = []
         for rule_id, total in self.summary["rules"].items():
-            if total["findings"]:
-                rule = RULES.get(rule_id, Rule)
-                sentences.append(rule.describe_total(total["findings"], total["cost_seconds"]))
+            count = total["findings"]
+            if not count:
+                continue
+            rule = RULES.get(rule_id, Rule)
+            unmeasured = total.get("unmeasured", 0)
+            if not unmeasured:
+                sentences.append(rule.describe_total(count, total["cost_seconds"]))
+            elif unmeasured == count:
+                sentences.append(rule.describe_unmeasured(count))
+            else:
+                sentences.append(
+                    "%s, plus %d more whose time the log cannot measure"
+                    % (rule.describe_total(count - unmeasured, total["cost_seconds"]), unmeasured)
+                )
         return sentences
 
     def to_dict(self) -> Dict[str, Any]:
@@ -130,6 +163,7 @@ def scan(
     examples: List[Dict[str, Any]] = []
     skipped: List[str] = []
     files = []
+    summary_only: List[str] = []
     rule_ids: List[str] = []
     for source in group_sources(sources):
         chosen = list(rules) if rules is not None else select_rules(select, ignore, settings)
@@ -147,17 +181,21 @@ def scan(
             names = [_name(source)]
         files.extend(names)
         if run.events == run.unparsed:
-            raise _not_a_trace(", ".join(names), run, input_format)
+            raise _not_a_trace(names, run, input_format)
+        if _holds_only_summaries(run):
+            summary_only.extend(names)
         events += run.events
         unparsed += run.unparsed
         examples.extend(
             {"file": file, "line": line, "reason": reason} for file, line, reason in run.unparsed_examples
         )
-    per_rule: Dict[str, Dict[str, Any]] = {rule_id: {"findings": 0, "cost_seconds": 0.0} for rule_id in rule_ids}
+    per_rule: Dict[str, Dict[str, Any]] = {rule_id: _empty_total() for rule_id in rule_ids}
     for finding in findings:
-        total = per_rule.setdefault(finding.rule, {"findings": 0, "cost_seconds": 0.0})
+        total = per_rule.setdefault(finding.rule, _empty_total())
         total["findings"] += 1
         total["cost_seconds"] += finding.cost_seconds
+        if finding.cost_source == UNMEASURED:
+            total["unmeasured"] += 1
     for total in per_rule.values():
         total["cost_seconds"] = round(total["cost_seconds"], 6)
     summary = {
@@ -166,22 +204,75 @@ def scan(
         "unparsed": unparsed,
         "unparsed_examples": examples[:5],
         "skipped_files": skipped,
+        "summary_only_files": summary_only,
+        "notes": [_summary_only_note(summary_only)] if summary_only else [],
         "findings": len(findings),
         "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
+        "unmeasured": sum(1 for finding in findings if finding.cost_source == UNMEASURED),
         "rules": per_rule,
     }
     return ScanReport(tuple(findings), summary)
 
 
-def _not_a_trace(name: str, run: Scan, input_format: str) -> InputError:
-    """Build the error for a source none of whose lines is a trace line."""
+def _not_a_trace(names: Sequence[str], run: Scan, input_format: str) -> InputError:
+    """Build the error for a source none of whose lines is a trace line.
+
+    A source of several files (``strace -ff`` output, a directory) names them
+    all, and its example line names its own file.
+    """
+    listed = ", ".join(names)
+    several = len(names) > 1
     if not run.events:
-        return InputError("%s: no lines to read; expected strace or ftrace output" % name)
-    _, line, reason = run.unparsed_examples[0]
+        if several:
+            return InputError("%s: none of these %d files has a line to read; expected strace or ftrace output" % (
+                listed, len(names)))
+        return InputError("%s: no lines to read; expected strace or ftrace output" % listed)
+    file, line, reason = run.unparsed_examples[0]
     read_as = "" if input_format == "auto" else " as %s" % input_format
+    if several:
+        return InputError(
+            "%s: none of the %d lines of these %d files could be read%s (%s:%d: %s); "
+            "check that the files are strace or ftrace output"
+            % (listed, run.events, len(names), read_as, file, line, reason)
+        )
     return InputError(
         "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace output"
-        % (name, run.events, read_as, line, reason)
+        % (listed, run.events, read_as, line, reason)
+    )
+
+
+def _empty_total() -> Dict[str, Any]:
+    return {"findings": 0, "cost_seconds": 0.0, "unmeasured": 0}
+
+
+def _holds_only_summaries(run: Scan) -> bool:
+    """Tell whether a scanned source held summary tables and, besides them, only messages and unparsed lines."""
+    tables = sum(count for kind, count in run.other_events.items() if issubclass(kind, SummaryTable))
+    if not tables:
+        return False
+    syscalls = run.events - run.unparsed - sum(run.other_events.values())
+    others = sum(
+        count for kind, count in run.other_events.items() if not issubclass(kind, (SummaryTable, Message))
+    )
+    return syscalls == 0 and others == 0
+
+
+def _summary_only_note(names: Sequence[str]) -> str:
+    """Build the note for files that hold only ``strace -c`` summary tables."""
+    if len(names) == 1:
+        subject = (
+            "%s: not checked, because the file contains only an strace -c/-C summary table, "
+            "which counts calls but does not list them" % names[0]
+        )
+    else:
+        subject = (
+            "%s: not checked, because these files contain only strace -c/-C summary tables, "
+            "which count calls but do not list them" % ", ".join(names)
+        )
+    return (
+        "%s. The rules need a trace of the calls themselves: "
+        "record without -c, or with -C, which prints both the calls and the table. "
+        "To compare two summary tables, run straceparse summary BEFORE AFTER." % subject
     )
 
 

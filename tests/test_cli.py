@@ -54,9 +54,17 @@ def test_scan_stdin():
 
 
 def test_scan_clean_trace_exit_zero():
-    result = run("scan", str(CORPUS / "21-strace-issue95-c-summary-sleep.log"))
+    result = run("scan", str(CAPTURES / "flags" / "true-f-tt-n-i.strace"))
     assert result.returncode == 0
     assert "no findings" in result.stdout
+
+
+def test_scan_summary_table_exit_two():
+    # An strace -c table lists no call, so scan checked nothing: not a clean result.
+    result = run("scan", str(CORPUS / "21-strace-issue95-c-summary-sleep.log"))
+    assert result.returncode == 2
+    assert "no trace of calls to check" in result.stdout
+    assert "no findings" not in result.stdout
 
 
 def test_scan_missing_file_exit_two():

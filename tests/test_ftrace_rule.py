@@ -148,7 +148,8 @@ def test_cli_top_without_graph_fails(capsys):
     assert main(["top", str(path)]) == 2
     assert capsys.readouterr().err == (
         "straceparse: error: %s: no function_graph call with a duration found; top reads ftrace "
-        "function_graph output (for a strace log, use straceparse scan)\n" % path
+        "function_graph output (the file is output of the ftrace function tracer, which prints no durations: "
+        "record with the function_graph tracer)\n" % path
     )
 
 

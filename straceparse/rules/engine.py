@@ -272,6 +272,15 @@ class Rule:
         """Return the one-line total of ``count`` findings that cost ``seconds`` in all."""
         return "%d %s finding%s, %.2f s in all" % (count, cls.id, "" if count == 1 else "s", seconds)
 
+    @classmethod
+    def describe_unmeasured(cls, count: int) -> str:
+        """Return the one-line total of ``count`` findings whose cost the log could not measure.
+
+        Such findings have ``cost_source`` ``unknown`` and a ``cost_seconds`` of 0,
+        which :meth:`describe_total` would print as a measured 0.00 s.
+        """
+        return "%d %s finding%s, time not measurable from the log" % (count, cls.id, "" if count == 1 else "s")
+
 
 #: Every registered rule class, by id.
 RULES: Dict[str, Type[Rule]] = {}
@@ -535,7 +544,9 @@ class Scan:
 
     ``events`` counts every event, ``unparsed`` the unparsed ones, and
     ``span_seconds`` the time between the first and last timestamped event.
-    ``pid_spans`` maps each pid to its first and last time.
+    ``pid_spans`` maps each pid to its first and last time.  ``other_events``
+    counts the events that are neither syscalls nor unparsed, by class, so a
+    caller can tell a trace of calls from a file of summary tables.
     """
 
     def __init__(self, rules: Optional[Sequence[Rule]] = None) -> None:
@@ -545,6 +556,7 @@ class Scan:
         self.unparsed = 0
         #: (file, line, reason) of the first unparsed lines, for a pointer in reports.
         self.unparsed_examples: List[Tuple[str, int, str]] = []
+        self.other_events: Dict[type, int] = {}
         self.first_time: Optional[float] = None
         self.last_time: Optional[float] = None
         self.pid_spans: Dict[Optional[int], List[float]] = {}
@@ -604,6 +616,7 @@ class Scan:
         slow_from = dispatch.slow_from
         slow_rules = dispatch.slow_rules
         pid_spans = self.pid_spans
+        other_events = self.other_events
         count = unparsed = 0
         watch_counts = self._watch_counts.counts
         self._watch_counts.spans = pid_spans
@@ -680,6 +693,7 @@ class Scan:
                         continue
                     observe(event)
                     kind = type(event)
+                    other_events[kind] = other_events.get(kind, 0) + 1
                     try:
                         feeds = by_type[kind]
                     except KeyError:

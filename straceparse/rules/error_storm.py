@@ -36,11 +36,14 @@ _EXAMPLES = 3  # first failing calls kept as evidence, plus the last one
 
 
 class _Storm:
-    __slots__ = ("count", "first", "examples", "last", "last_index", "syscall_seconds", "timed")
+    __slots__ = ("count", "first", "first_index", "examples", "last", "last_index", "widest_gap", "syscall_seconds",
+                 "timed")
 
     def __init__(self, event: Syscall, index: int) -> None:
         self.count = 0
         self.first = event
+        self.first_index = index
+        self.widest_gap = 0  # the maximum count of other syscalls of the pid between two failing calls
         self.examples: List[Syscall] = []
         self.last = event
         self.last_index = index
@@ -51,6 +54,7 @@ class _Storm:
         self.count += 1
         if len(self.examples) < _EXAMPLES:
             self.examples.append(event)
+        self.widest_gap = max(self.widest_gap, index - self.last_index - 1)
         self.last = event
         self.last_index = index
         if event.duration is None:
@@ -62,7 +66,7 @@ class _Storm:
 @register
 class ErrorStorm(Rule):
     id = "error-storm"
-    summary = "the same syscall fails with the same errno many times in a row in one thread"
+    summary = "the same syscall fails with the same errno many times in one thread, with few other calls between"
     options = {"min_count": 20, "max_gap": 4, "min_ms": 10.0}
     option_help = {
         "min_count": "failing calls that make a storm",
@@ -84,6 +88,10 @@ class ErrorStorm(Rule):
     @classmethod
     def describe_total(cls, count: int, seconds: float) -> str:
         return "%d storm%s of failing calls, %.2f s in all" % (count, "" if count == 1 else "s", seconds)
+
+    @classmethod
+    def describe_unmeasured(cls, count: int) -> str:
+        return "%d storm%s of failing calls, time not measurable from the log" % (count, "" if count == 1 else "s")
 
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         pid = event.pid
@@ -152,7 +160,16 @@ class ErrorStorm(Rule):
         elif storm.timed:
             cost, source = storm.syscall_seconds, "duration"
 
-        message = "%s failed with %s %d times in a row" % (syscall, errno, storm.count)
+        # The pid's syscall counter runs while the storm lasts, so the calls
+        # it counted that are not the storm's own are the other syscalls between.
+        others = storm.last_index - storm.first_index + 1 - storm.count
+        if others:
+            message = (
+                "%s failed with %s %d times, with %d other syscalls of the thread in between "
+                "(at most %d between two failures)" % (syscall, errno, storm.count, others, storm.widest_gap)
+            )
+        else:
+            message = "%s failed with %s %d times in a row" % (syscall, errno, storm.count)
         if source != "unknown":
             message += " over %.3f s%s" % (cost, resolution_note(first, last) if source == "timestamps" else "")
         elif first.time is None:
@@ -176,6 +193,7 @@ class ErrorStorm(Rule):
                 "syscall": syscall,
                 "errno": errno,
                 "calls": storm.count,
+                "other_syscalls": others,
                 "syscall_seconds": round(storm.syscall_seconds, 6) if storm.timed else None,
                 "first_line": first.line,
                 "last_line": last.line,

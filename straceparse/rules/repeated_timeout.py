@@ -86,6 +86,12 @@ class RepeatedTimeout(Rule):
     def describe_total(cls, count: int, seconds: float) -> str:
         return "%d wait%s timed out over and over, %.2f s in all" % (count, "" if count == 1 else "s", seconds)
 
+    @classmethod
+    def describe_unmeasured(cls, count: int) -> str:
+        return "%d wait%s timed out over and over, time not measurable from the log" % (
+            count, "" if count == 1 else "s",
+        )
+
     def feed(self, event: Event, processes: ProcessTable) -> Iterable[Finding]:
         pid = event.pid
         if pid in self._unmeasured:
