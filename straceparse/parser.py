@@ -359,16 +359,18 @@ class StraceParser:
     def _read(self, rows: Iterable[Tuple[str, ...]]) -> Iterator[Event]:
         """Parse rows of :data:`_FAST_ROWS` fields, one per line, then flush what is still open.
 
-        Lines of the fast shape (``PID HH:MM:SS.ffffff call(...) = ret
-        <duration>``, the prefix of most logs, and their
-        ``<unfinished ...>``/``<... resumed>`` halves) are read here, in one
-        loop with the parser's state in local variables; any other line goes
-        to :meth:`feed`, with the state written back before and read again
-        after.  The loop is long because each call and attribute lookup it
-        saves is paid a million times a log.  This loop and the rows of
-        :data:`_FAST_ROWS` took the envelope parse of the benchmark log from
-        3.9 to 2.8 us a line (CPU time, benchmarks/bench_parse.py's 1M-line
-        log, 2-core AMD EPYC).
+        Lines of the fast shape are read here: a bare or ``[pid N]`` pid or
+        none, a ``-t``/``-tt``, ``-r`` or ``-ttt`` stamp or none, and a call
+        whose return value is a number with an optional errno, note and
+        ``-T`` duration, or an ``<unfinished ...>``/``<... resumed>`` half of
+        one (``PID HH:MM:SS.ffffff call(...) = ret <duration>``, most lines
+        of most logs).  The loop keeps the parser's state in local variables.
+        Any other line goes to :meth:`feed`, with the state written back
+        before and read again after.  The loop is long because each call and
+        attribute lookup it saves is paid a million times a log.  This loop
+        and the rows of :data:`_FAST_ROWS` took the envelope parse of the
+        benchmark log from 3.9 to 3.1 us a line (CPU time,
+        benchmarks/bench_parse.py's 1M-line log, 2-core AMD EPYC).
         """
         starts = self._starts
         live = self._live
