@@ -74,6 +74,11 @@ class StackFrame:
         }
 
 
+def _json_time(value: Optional[float]) -> Optional[float]:
+    """Round a time to the nanosecond for JSON: sums of ``-r`` deltas carry float noise (0.9094560000000003)."""
+    return None if value is None else round(value, 9)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Event:
     """Fields every event has; see the module docstring.
@@ -126,7 +131,7 @@ class Event:
             out["comm"] = self.comm
         out["timestamp"] = self.timestamp
         out["timestamp_kind"] = self.timestamp_kind
-        out["time"] = self.time
+        out["time"] = _json_time(self.time)
         if self.ip is not None:
             out["ip"] = self.ip
         return out
@@ -252,7 +257,7 @@ class Syscall(Event):
         out["retval_text"] = self.retval_text
         out["errno"] = self.errno
         out["duration"] = self.duration
-        out["end_time"] = self.end_time
+        out["end_time"] = _json_time(self.end_time)
         out["started"] = self.started
         out["finished"] = self.finished
         if self.stack:
