@@ -12,7 +12,7 @@ import lzma
 import os
 import sys
 import zlib
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from . import __version__
 from .calltree import build_call_trees, function_totals

@@ -21,7 +21,7 @@ import functools
 import io
 import os
 import re
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
 import attrs
 import lark

@@ -12,7 +12,7 @@ line can close its code fence, split a table cell or become HTML.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Union
 
 from .diff import CHANGE_KINDS, Change, DiffReport
 from .rules import RULES
