@@ -142,12 +142,12 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # benchmark log's rows from 1.24 to 1.01 us a line (CPU time, 2-core AMD EPYC).
 # Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
 # the stamp or call of a line without one), the -t/-tt, -r or -ttt stamp, name, resumed name, arguments, spaces before "=", what follows
-# "= ", a decimal return value without a leading 0, another return value, errno,
+# "= ", a decimal return value without a leading 0 (or 0 itself), another return value, errno,
 # duration and the duration's fraction.
 _FAST_ROW = (
     r"((?:(\d+)(?= )|\[pid( +)(\d+)\]|)( *)(?:(\d\d:\d\d:\d\d(?:\.\d+|)|\d+\.\d+) |)"
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
-    r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*)|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+)|)(?: \([^=<>\n]*\)|))"
+    r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*|0(?![\dx]))|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+)|)(?: \([^=<>\n]*\)|))"
     r"(?: <(\d+\.(\d+))>|)| <unfinished \.\.\.>))"
 )
 _FAST_LINE = re.compile(_FAST_ROW + r"\Z")
@@ -502,7 +502,8 @@ class StraceParser:
                         layout = layouts.get(key) or self._fast_layout(key)
                     starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, kind, time, layout, (), None)
                     continue
-                # A decimal without a leading 0 needs no base guessing: int() alone is a third of _parse_int's time.
+                # A decimal without a leading 0 (or 0 itself) needs no base guessing: int() alone is a third of
+                # _parse_int's time.
                 retval = int(decimal) if decimal else _parse_int(number_text)
                 duration = float(duration_text) if duration_text else None
                 if fork_parent and name in _FORKS and retval is not None and retval > 0:
