@@ -144,11 +144,15 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # the stamp or call of a line without one), the -t/-tt, -r or -ttt stamp, name, resumed name, arguments, spaces before "=", what follows
 # "= ", a decimal return value without a leading 0 (or 0 itself), another return value, errno,
 # duration and the duration's fraction.
+# What follows the "= " of a whole call of the fast shape.
+_CALL_END = (
+    r"((?:(-?[1-9][0-9]*|0(?![\dx]))|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+)|)(?: \([^=<>\n]*\)|))"
+    r"(?: <(\d+\.(\d+))>|)"
+)
 _FAST_ROW = (
     r"((?:(\d+)(?= )|\[pid( +)(\d+)\]|)( *)(?:(\d\d:\d\d:\d\d(?:\.\d+|)|\d+\.\d+) |)"
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
-    r"(.*)(?:\)( +)= ((?:(-?[1-9][0-9]*|0(?![\dx]))|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+)|)(?: \([^=<>\n]*\)|))"
-    r"(?: <(\d+\.(\d+))>|)| <unfinished \.\.\.>))"
+    r"(.*)(?:\)( +)= " + _CALL_END + r"| <unfinished \.\.\.>))"
 )
 _FAST_LINE = re.compile(_FAST_ROW + r"\Z")
 # The same over a block of lines: findall gives one row per line, the last group
@@ -156,10 +160,7 @@ _FAST_LINE = re.compile(_FAST_ROW + r"\Z")
 # the line split, a match call and a groups() call per line.
 _FAST_ROWS = re.compile(r"^(?:" + _FAST_ROW + r"|(.*))$", re.MULTILINE)
 _OTHER_ROW = ("",) * 16  # the fields of a row for a line of another shape, before the line
-# The end of a whole call of the fast shape, after its last " = ".
-_FAST_TAIL = re.compile(
-    r"(?:-?\d+|0x[0-9a-f]+|\?)(?: E[A-Z0-9_]+)?(?: \([^=<>\n]*\))?(?: <\d+\.\d+>)?\Z"
-)
+_FAST_TAIL = re.compile(_CALL_END + r"\Z")  # the end of a whole call, after its last " = "
 
 
 def _clock_seconds(text: str) -> float:
