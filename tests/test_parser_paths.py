@@ -201,15 +201,22 @@ def test_new_syscall_frozen():
 
 # Real lines of several dialects, for orders and damage the fixtures lack.
 def _sample_lines():
-    names = (
+    middles = (
         "exim-f-r-s128.strace", "exim-f-tt-T-yy.strace", "sh-spawn-f-tt-T-stderr.strace", "py-threads-f-ttt.strace",
         "ls-missing-f-r-stderr-piped.strace", "ls-X-verbose.strace",
     )
+    # Attach messages, hexdumps, -k frames, a -C table, -t -r stamps, a -ff file, a mail-wrapped paste.
+    starts = (
+        "exim-f-r-s128-stderr.strace", "gzip-blob-s4096-hexdump-read3-write1.strace", "curl-k-network.strace",
+        "sh-signals-C-f-r.strace", "py-storm-compute-t-r.strace", "exim.14349",
+        "py-vectored-io-f-tt-T-read-write.strace", "23-lkml-seccomp-email-quoted-printable-wrapped.log",
+    )
     sample = []
-    for name in names:
-        path = [path for path in STRACE_FILES if path.name == name][0]
-        with open_trace(path) as handle:
-            sample.extend(list(read_lines(handle))[100:160])
+    for names, start, end in ((middles, 100, 160), (starts, 0, 60)):
+        for name in names:
+            path = [path for path in STRACE_FILES if path.name == name][0]
+            with open_trace(path) as handle:
+                sample.extend(list(read_lines(handle))[start:end])
     return sample
 
 
