@@ -13,7 +13,7 @@ from straceparse.rules import RULES, ConfigError, InvalidOptionError, UnknownRul
 from straceparse.rules.config import load_entry_point_rules, load_rules_module
 from straceparse.rules.engine import severity_of
 
-from conftest import CORPUS, EXIM_TRACES
+from conftest import CAPTURES, CORPUS, EXIM_TRACES
 
 EXIM = str(EXIM_TRACES / "exim-f-r-s128.strace")
 YUM = str(CORPUS / "22-ustclug-yum-container-fcntl-ebadf-loop.log")
@@ -238,6 +238,13 @@ def test_register_duplicate_id_message(restore_rules):
 )
 def test_severity_of_shares_and_cost(cost, trace_share, process_share, expected):
     assert severity_of(cost, trace_share, process_share) == expected
+
+
+def test_severity_repeats_graded_together():
+    # getent waits out four 5 s DNS timeouts in a 20 s run: each is 24.97% of it, together all of it.
+    report = straceparse.scan(CAPTURES / "dns" / "getent-dns-timeout-f-tt-T-yy.strace", select=["dns-timeout"])
+    assert [finding.severity for finding in report.findings] == ["high"] * 4
+    assert max(finding.process_share for finding in report.findings) < 0.25
 
 
 def test_finding_dict_keeps_old_keys():

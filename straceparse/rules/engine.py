@@ -118,6 +118,8 @@ def evidence_of(events: Iterable[Event]) -> Tuple[Tuple[int, ...], Tuple[Evidenc
     return tuple(number for _, number in keys), tuple(Evidence(f, n, seen[(f, n)]) for f, n in keys)
 
 
+#: The severities, lowest first.
+SEVERITIES = ("low", "medium", "high")
 #: Severity thresholds on the share of time a finding cost, highest first.
 SEVERITY_SHARES = (("high", 0.25), ("medium", 0.05))
 #: Severity thresholds on the cost in seconds, used when the log has no clock.
@@ -589,8 +591,13 @@ class Scan:
             self._close_watches()
         for rule in self.rules:
             found.extend(rule.finish(self.processes))
+        # Repeats of one cause in one process (four DNS timeouts of getent) are graded by their sum too.
+        group_costs: Dict[Tuple[str, Optional[int]], float] = {}
         for finding in found:
-            yield self.graded(finding)
+            key = (finding.rule, finding.pid)
+            group_costs[key] = group_costs.get(key, 0.0) + finding.cost_seconds
+        for finding in found:
+            yield self.graded(finding, group_costs[(finding.rule, finding.pid)])
 
     def _close_watches(self) -> None:
         for rule in self.rules:
@@ -739,17 +746,26 @@ class Scan:
             self.first_time = time
         return span
 
-    def graded(self, finding: Finding) -> Finding:
-        """Return ``finding`` with its severity and shares set from this scan's spans."""
+    def graded(self, finding: Finding, group_cost: Optional[float] = None) -> Finding:
+        """Return ``finding`` with its severity and shares set from this scan's spans.
+
+        ``group_cost`` is the cost of every finding of the same rule and pid,
+        this one included.  The severity is the higher of the finding's own
+        and the group's, so repeats of one cause that fill a process rate
+        high even when each alone is under a quarter of it.  The shares
+        stay the finding's own.
+        """
         trace_share = _share(finding.cost_seconds, self.span_seconds)
         pid_span = self.pid_spans.get(finding.pid)
-        process_share = _share(finding.cost_seconds, pid_span[1] - pid_span[0] if pid_span else None)
-        return attrs.evolve(
-            finding,
-            severity=severity_of(finding.cost_seconds, trace_share, process_share),
-            trace_share=trace_share,
-            process_share=process_share,
-        )
+        pid_seconds = pid_span[1] - pid_span[0] if pid_span else None
+        process_share = _share(finding.cost_seconds, pid_seconds)
+        severity = severity_of(finding.cost_seconds, trace_share, process_share)
+        if group_cost is not None and group_cost > finding.cost_seconds:
+            group_severity = severity_of(
+                group_cost, _share(group_cost, self.span_seconds), _share(group_cost, pid_seconds)
+            )
+            severity = max(severity, group_severity, key=SEVERITIES.index)
+        return attrs.evolve(finding, severity=severity, trace_share=trace_share, process_share=process_share)
 
 
 def _share(cost: float, span: Optional[float]) -> Optional[float]:
