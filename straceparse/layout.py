@@ -52,6 +52,7 @@ class LineLayout:
     duration_digits: int = -1
     unavailable: bool = False
     clock: Optional[float] = None  # under -t -r, the time of day printed before the delta
+    stamp_text: Optional[str] = None  # a -ttt stamp with more digits than its float holds, as printed
 
 
 def _fixed(value: float, digits: int) -> str:
@@ -74,6 +75,8 @@ def _clock(seconds: float, digits: int) -> str:
 def format_stamp(layout: LineLayout, timestamp: Optional[float], time: Optional[float]) -> str:
     """Render the timestamp column as strace printed it (without the spaces after it)."""
     form = layout.stamp_form
+    if layout.stamp_text is not None:
+        return layout.stamp_text
     if form == "seconds":
         return _fixed(timestamp, layout.stamp_digits)
     if form == "clock":

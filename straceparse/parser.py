@@ -79,6 +79,8 @@ _GLUED_MESSAGE = "strace: Process "
 _CALL_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(|<\.\.\. ")
 _UNFINISHED = " <unfinished ...>"
 _EPOCH_MIN = 100000000.0  # a -r delta is never this large; a -ttt stamp always is
+# A float holds a -ttt stamp of today's epoch seconds to the microsecond, not to the nanosecond.
+_EXACT_EPOCH_DIGITS = 6
 _DAY = 86400.0
 _FORKS = frozenset(("clone", "clone3", "fork", "vfork"))
 
@@ -268,7 +270,7 @@ class _Line:
 
     __slots__ = (
         "pid", "explicit", "comm", "inferred", "timestamp", "kind", "time", "ip", "nr", "shape", "end", "lines", "raw",
-        "cuts", "clock",
+        "cuts", "clock", "stamp_text",
     )
 
 
@@ -503,6 +505,9 @@ class StraceParser:
                     if key != layout_key:
                         layout_key = key
                         layout = layouts.get(key) or self._fast_layout(key)
+                    if stamp_code < -1 - _EXACT_EPOCH_DIGITS and kind == "epoch":
+                        layout_key = None
+                        layout = attrs.evolve(layout, stamp_text=stamp)
                     starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, kind, time, layout, (), None)
                     continue
                 # A decimal without a leading 0 (or 0 itself) needs no base guessing: int() alone is a third of
@@ -525,6 +530,10 @@ class StraceParser:
                 if key != layout_key:
                     layout_key = key
                     layout = layouts.get(key) or self._fast_layout(key)
+                if stamp_code < -1 - _EXACT_EPOCH_DIGITS and kind == "epoch":
+                    # The float loses the stamp's last digits, so the printed stamp rides on the layout.
+                    layout_key = None
+                    layout = attrs.evolve(layout, stamp_text=stamp)
                 if resumed:
                     del starts[pid]
                     event = new_syscall(
@@ -923,10 +932,12 @@ class StraceParser:
                 line.pid = self.default_pid
         if stamp_form:
             # An integer epoch stamp alone matched as a pid: _shape saw that it is too large for one.
-            line.timestamp, line.kind, line.time = self._stamp(groups[7] or groups[4], groups[9])
+            stamp = groups[7] or groups[4]
+            line.timestamp, line.kind, line.time = self._stamp(stamp, groups[9])
             line.clock = self._stamp_clock if groups[9] is not None else None
+            line.stamp_text = stamp if line.kind == "epoch" and _fraction_digits(stamp) > _EXACT_EPOCH_DIGITS else None
         else:
-            line.timestamp = line.kind = line.time = None
+            line.timestamp = line.kind = line.time = line.stamp_text = None
         if has_pointers:
             nr, ip = groups[11], groups[13]
             line.ip = int(ip, 16) if ip is not None and ip[0] != "?" else None
@@ -997,6 +1008,9 @@ class StraceParser:
         if clock is not None:
             # Under -t -r the event's time is the sum of deltas, so the printed time of day rides on the layout.
             layout = attrs.evolve(layout, clock=clock)
+        stamp_text = getattr(line, "stamp_text", None)
+        if stamp_text is not None:
+            layout = attrs.evolve(layout, stamp_text=stamp_text)
         return layout
 
     def _parse(self, number: int, raw: str, lines, raws, cuts) -> Optional[List[Event]]:

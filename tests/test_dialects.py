@@ -94,6 +94,14 @@ def test_comm_and_pointer_fields():
     assert _only("1234<bash> close(3) = 0\n").comm == "bash"
 
 
+def test_epoch_nanoseconds_render_back():
+    # strace --absolute-timestamps=format:unix,precision:ns: more digits than the float holds.
+    first = next(iter(parse(CAPTURES / "flags" / "sh-ls-f-ttt-ns-T.strace")))
+    assert first.timestamp_kind == "epoch"
+    assert first.layout[0].stamp_text == "1796429225.357934497"
+    assert first.render() == list(first.raw)
+
+
 def test_clock_midnight_wrap():
     first, second = _events("23:59:59.900000 close(3) = 0\n00:00:00.100000 close(4) = 0\n")
     assert second.time - first.time == pytest.approx(0.2)
