@@ -400,11 +400,10 @@ class StraceParser:
         last_pid_text = last_pid = None  # the last bare pid's text and value
         last_live = None  # the pid the last fast line added to live
         try:
-            for (
+            for number, (
                 raw, pid_text, pid_pad, bracket_pid, space, stamp, name, resumed, args_text, spaces, retval_text,
                 decimal, number_text, errno, duration_text, fraction, other,
-            ) in rows:
-                number += 1
+            ) in enumerate(rows, 1):
                 # An attach message or an strace -d wait status glued into a line ends
                 # it, so such a line has no call's end and is a line of another shape.
                 fast = False
@@ -417,7 +416,7 @@ class StraceParser:
                         pid = last_pid
                         pid_pad = None
                         # Without a stamp, an integer too large for a pid is an -ttt stamp of whole seconds.
-                        fast = bool(stamp) or pid <= _PID_MAX
+                        fast = True if stamp else pid <= _PID_MAX
                     elif bracket_pid:
                         pid = int(bracket_pid)
                         fast = True
