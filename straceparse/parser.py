@@ -397,6 +397,7 @@ class StraceParser:
         dumping = self._dump_parts is not None  # hexdump lines wait to be joined into the held call
         synced = False  # True while feed() runs: the state is in self, not in the locals
         number = fed = 0
+        inexact = -1 - _EXACT_EPOCH_DIGITS  # the stamp code of a -ttt stamp with more digits than a float holds
         last_pid_text = last_pid = None  # the last bare pid's text and value
         last_live = None  # the pid the last fast line added to live
         try:
@@ -504,7 +505,7 @@ class StraceParser:
                     if key != layout_key:
                         layout_key = key
                         layout = layouts.get(key) or self._fast_layout(key)
-                    if stamp_code < -1 - _EXACT_EPOCH_DIGITS and kind == "epoch":
+                    if stamp_code < inexact and kind == "epoch":
                         layout_key = None
                         layout = attrs.evolve(layout, stamp_text=stamp)
                     starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, kind, time, layout, (), None)
@@ -529,7 +530,7 @@ class StraceParser:
                 if key != layout_key:
                     layout_key = key
                     layout = layouts.get(key) or self._fast_layout(key)
-                if stamp_code < -1 - _EXACT_EPOCH_DIGITS and kind == "epoch":
+                if stamp_code < inexact and kind == "epoch":
                     # The float loses the stamp's last digits, so the printed stamp rides on the layout.
                     layout_key = None
                     layout = attrs.evolve(layout, stamp_text=stamp)
