@@ -11,8 +11,10 @@ and at most one line waiting for its continuation.  Bad lines become
 exception escapes for bad input.
 
 Strategy: each line's envelope (pid, timestamp, syscall name, argument text,
-return value, ``-T`` duration) is split with one regex and string methods,
-which is an order of magnitude faster than the grammar.  The argument text is
+return value, ``-T`` duration) is split with regexes and string methods,
+which is an order of magnitude faster than the grammar: one regex over each
+block of a file gives the fields of the common lines (``StraceParser._read``),
+and the general reader (``StraceParser.feed``) takes the rest.  The argument text is
 parsed by the grammar only on the first access to ``Syscall.args``.  A line
 the split does not recognise goes through the grammar's ``line`` rule, which
 either explains why it is bad or shows that the split has a gap.  A line cut
