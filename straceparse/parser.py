@@ -1200,6 +1200,12 @@ class StraceParser:
         pid = line.pid
         layout = self._layout(line, eq_gap, digits, unavailable)
         start = self._starts.pop(pid, None)
+        if start is None and pid is not None:
+            unprefixed = self._starts.get(None)
+            if unprefixed is not None and unprefixed.syscall == name:
+                # strace -f writing to stderr prints no pid until a second process exists, so a
+                # fork's call starts unprefixed and resumes as "[pid  8360] <... vfork resumed>".
+                start = self._starts.pop(None)
         before: List[Event] = []
         if start is not None and start.syscall != name:
             before = [self._never_resumed(pid, start)]

@@ -292,6 +292,15 @@ def test_line_cut_after_pid_incomplete(line):
     assert event.detail == "the line stops after its pid"
 
 
+def test_unprefixed_start_resumes_with_pid():
+    # strace -f to stderr: "vfork(" has no pid until the child exists, then "[pid  8360] <... vfork resumed>".
+    events = list(parse(CAPTURES / "stderr" / "sh-fork-f-stderr.strace"))
+    vfork = [event for event in events if 66 in event.lines][0]
+    assert vfork.lines == (66, 67, 70)
+    assert (vfork.pid, vfork.retval, vfork.started, vfork.finished) == (8360, 8361, True, True)
+    assert vfork.render() == list(vfork.raw)
+
+
 def test_resumed_itself_unfinished():
     events = _events("[pid  5173] futex(0x7f5, FUTEX_WAIT, 0, NULL <unfinished ...>\n[pid  5173] <... futex resumed> <unfinished ...>) = ?\n")
     (event,) = events
