@@ -53,6 +53,10 @@ class LineLayout:
     unavailable: bool = False
     clock: Optional[float] = None  # under -t -r, the time of day printed before the delta
     stamp_text: Optional[str] = None  # a -ttt stamp with more digits than its float holds, as printed
+    # The first half of a split call, as printed: its "<comm>" (-Y) and -i address, which
+    # the resumed half the event takes them from may print otherwise; None to use the event's.
+    comm_text: Optional[str] = None
+    ip_text: Optional[str] = None
 
 
 def _fixed(value: float, digits: int) -> str:
@@ -93,7 +97,10 @@ def format_stamp(layout: LineLayout, timestamp: Optional[float], time: Optional[
 def _prefix(layout: LineLayout, event, timestamp, time, number: Optional[int]) -> str:
     out = [layout.indent]
     pid = event.pid
-    comm = "<%s>" % event.comm if event.comm is not None else ""
+    if layout.comm_text is not None:
+        comm = layout.comm_text
+    else:
+        comm = "<%s>" % event.comm if event.comm is not None else ""
     if layout.pid_form == "bracket":
         out.append("[pid%s%d%s]" % (" " * layout.pid_pad, pid, comm))
     elif layout.pid_form == "bare":
@@ -106,8 +113,11 @@ def _prefix(layout: LineLayout, event, timestamp, time, number: Optional[int]) -
         out.append("[%*d]" % (layout.nr_width, number if number is not None else 0))
         out.append(" " * layout.nr_gap)
     if layout.ip_width:
-        ip = getattr(event, "ip", None)
-        out.append("[%s]" % ("?" * layout.ip_width if ip is None else "%0*x" % (layout.ip_width, ip)))
+        if layout.ip_text is not None:
+            out.append("[%s]" % layout.ip_text)
+        else:
+            ip = getattr(event, "ip", None)
+            out.append("[%s]" % ("?" * layout.ip_width if ip is None else "%0*x" % (layout.ip_width, ip)))
         out.append(" " * layout.ip_gap)
     return "".join(out)
 

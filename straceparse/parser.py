@@ -1137,9 +1137,18 @@ class StraceParser:
         pid = line.pid
         if body.endswith(_UNFINISHED):
             replaced = self._starts.get(pid)
+            layout = self._layout(line)
+            if line.comm is not None or layout.ip_width:
+                # The merged call carries the -Y name and -i address of its resumed half, which an
+                # exec or the return changes, so this half's own ride on its layout.
+                layout = attrs.evolve(
+                    layout,
+                    comm_text="<%s>" % line.comm if line.comm is not None else "",
+                    ip_text=_ip_text(line.ip, layout.ip_width) if layout.ip_width else None,
+                )
             self._starts[pid] = _Start(
                 name, body[open_paren + 1 : -len(_UNFINISHED)], line.lines, line.raw, line.timestamp, line.kind,
-                line.time, self._layout(line), line.cuts, line.nr,
+                line.time, layout, line.cuts, line.nr,
             )
             if replaced is not None:
                 # A second start before the first resumed: the first never ended.
@@ -1292,6 +1301,11 @@ def _arguments_parse(events: List[Event], start: Optional[_Start]) -> bool:
         except ParseError:
             return False
     return True
+
+
+def _ip_text(ip: Optional[int], width: int) -> str:
+    """Return an -i instruction pointer as strace prints it between brackets."""
+    return "?" * width if ip is None else "%0*x" % (width, ip)
 
 
 def _inline_output(raw: str) -> Optional[Tuple[int, str]]:

@@ -301,6 +301,21 @@ def test_unprefixed_start_resumes_with_pid():
     assert vfork.render() == list(vfork.raw)
 
 
+# Split calls whose halves print different -Y names or -i addresses, or a pid column on one half only.
+SPLIT_PREFIXES = [
+    ("sh-f-i.strace", 73, "7748  [00007fcf7f3dead7] execve("),
+    ("sh-f-Y.strace", 73, "7784<sh> execve("),
+    ("py-fork-f-tt-T-yy-i-n-Y-stderr.strace", 1284, "[pid  8564<python3>] 00:13:26.242233 [  61] [00007ff1b0ef1bd3] wait4("),
+]
+
+
+@pytest.mark.parametrize("name, line, start", SPLIT_PREFIXES)
+def test_split_call_halves_render_own_prefix(name, line, start):
+    call = [event for event in parse(CAPTURES / "flags" / name) if line in event.lines][0]
+    assert call.render()[0].startswith(start)
+    assert call.render() == list(call.raw)
+
+
 def test_resumed_itself_unfinished():
     events = _events("[pid  5173] futex(0x7f5, FUTEX_WAIT, 0, NULL <unfinished ...>\n[pid  5173] <... futex resumed> <unfinished ...>) = ?\n")
     (event,) = events
