@@ -354,11 +354,16 @@ def new_syscall(
 
 @attrs.frozen(slots=True, kw_only=True)
 class Signal(Event):
-    """A signal delivery (``--- SIGCHLD {...} ---``) or a stop (``--- stopped by SIGSTOP ---``)."""
+    """A signal delivery (``--- SIGCHLD {...} ---``) or a stop (``--- stopped by SIGSTOP ---``).
+
+    ``stack`` contains the ``-k`` frames strace prints after the signal line:
+    where the process was when the signal came.
+    """
 
     signal: str
     info_text: str = ""
     stopped: bool = False
+    stack: Tuple[StackFrame, ...] = ()
 
     kind = "signal"
 
@@ -383,6 +388,8 @@ class Signal(Event):
             info = None
         out["info"] = to_json(info)
         out["info_text"] = self.info_text
+        if self.stack:
+            out["stack"] = [frame.to_dict() for frame in self.stack]
         return out
 
 

@@ -718,7 +718,7 @@ class StraceParser:
         if held is None or self._open is not None:
             return False
         stripped = raw.lstrip()
-        if stripped[:2] == "> " and isinstance(held, (Syscall, Exit)):
+        if stripped[:2] == "> " and isinstance(held, (Syscall, Exit, Signal)):
             if self._dump_parts is not None:
                 self._settle()
                 held = self._held

@@ -167,6 +167,13 @@ def test_stack_frames_attach_to_call():
     assert first.stack[0].address == 0xFC230
 
 
+def test_stack_after_signal_line():
+    signals = [event for event in parse(CAPTURES / "stack" / "sh-true-f-k.strace") if event.kind == "signal"]
+    assert [(event.lines[0], len(event.stack)) for event in signals] == [(780, 12), (1170, 12)]
+    assert signals[0].stack[0].function == "wait4"
+    assert signals[0].render() == list(signals[0].raw)
+
+
 def test_stack_after_exit_line():
     events = list(parse(CORPUS / "26-strace-pr268-kk-stack-srcinfo.log"))
     exit_event = [event for event in events if isinstance(event, Exit)][0]
