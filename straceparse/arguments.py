@@ -187,6 +187,9 @@ class _Reader:
         token = self.tokens[self.at]
         if token.startswith("/*"):
             self.at += 1
+            if isinstance(value, int):
+                # -X verbose: -100 /* AT_FDCWD */</tmp>, a number's comment before its -y decoration.
+                return self.decorated(Commented(value, token[2:-2].strip()))
             return Commented(value, token[2:-2].strip())
         if token == "<<" or token == "*":
             self.at += 1
@@ -236,7 +239,7 @@ class _Reader:
         first = tokens[self.at]
         if _is_name(first) or _is_number(first):
             after = self.at + 1
-            if _is_number(first) and _is_decoration(tokens[after]):
+            if _is_number(first) and (_is_decoration(tokens[after]) or tokens[after].startswith("/*")):
                 after += 1
             if _is_name(tokens[after]) or _is_number(tokens[after]):
                 return BitSet(self.bits())
@@ -255,7 +258,13 @@ class _Reader:
             token = tokens[self.at]
             if _is_number(token):
                 self.at += 1
-                items.append(self.decorated(read_number(token)))
+                comment = tokens[self.at]
+                if comment.startswith("/*"):
+                    # -X verbose: ~[32 /* RTMIN */ 33 /* RT_1 */]
+                    self.at += 1
+                    items.append(Commented(read_number(token), comment[2:-2].strip()))
+                else:
+                    items.append(self.decorated(read_number(token)))
             elif _is_name(token):
                 self.at += 1
                 items.append(Symbol(token))

@@ -91,6 +91,13 @@ class ArgumentTransformer(Transformer):
     def decorated_number(self, items: list) -> Decorated:
         return read_decorated(read_number(items[0]), items[1])
 
+    def commented_number(self, items: list) -> Commented:
+        number, _, comment = items[0].partition(" ")
+        return Commented(read_number(number), comment[2:-2].strip())
+
+    def decorated_commented_number(self, items: list) -> Decorated:
+        return read_decorated(self.commented_number(items[:1]), items[1])
+
     def string(self, items: list) -> CString:
         return CString(decode_c_string(items[0]))
 

@@ -323,6 +323,27 @@ def test_split_call_halves_render_own_prefix(name, line, start):
     assert call.render() == list(call.raw)
 
 
+def test_verbose_comments_arguments_parse():
+    calls = [event for event in parse(CAPTURES / "flags" / "sh-ls-f-X-verbose-y.strace") if event.kind == "syscall"]
+    assert [event.lines for event in calls if event.try_args() is None] == []
+
+
+# Lines of sh-ls-f-X-verbose-y.strace: -X verbose comments in a signal set and before an -y decoration.
+VERBOSE_ARGUMENTS = [
+    (33, 1, "BitSet(items=(Commented(value=32, comment='RTMIN'), Commented(value=33, comment='RT_1')), negated=True)"),
+    (39, 0, "Decorated(value=Commented(value=-100, comment='AT_FDCWD'), decoration='/tmp/xv', deleted=False)"),
+]
+
+
+@pytest.mark.parametrize("line, index, expected", VERBOSE_ARGUMENTS)
+def test_verbose_comment_values(line, index, expected):
+    call = [event for event in parse(CAPTURES / "flags" / "sh-ls-f-X-verbose-y.strace") if line in event.lines][0]
+    value = call.args[index]
+    if line == 33:
+        value = value.items[1].value  # sa_mask in the sigaction struct
+    assert repr(value) == expected
+
+
 def test_resumed_itself_unfinished():
     events = _events("[pid  5173] futex(0x7f5, FUTEX_WAIT, 0, NULL <unfinished ...>\n[pid  5173] <... futex resumed> <unfinished ...>) = ?\n")
     (event,) = events
