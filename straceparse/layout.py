@@ -57,6 +57,8 @@ class LineLayout:
     # the resumed half the event takes them from may print otherwise; None to use the event's.
     comm_text: Optional[str] = None
     ip_text: Optional[str] = None
+    # False for the end of a split call that strace printed without "<... name resumed>" (-z).
+    resume_marker: bool = True
 
 
 def _fixed(value: float, digits: int) -> str:
@@ -151,7 +153,7 @@ def _syscall_lines(event) -> List[str]:
         resumed_layout = layouts[0]
         stamp, time = event.timestamp, event.time
         tail = event.args_text
-    body = "<... %s resumed>%s" % (name, tail)
+    body = "<... %s resumed>%s" % (name, tail) if resumed_layout.resume_marker else tail
     if not event.finished:
         body += "<unfinished ...>"
     lines.append(_prefix(resumed_layout, event, stamp, time, number) + body + _result(resumed_layout, event))

@@ -1066,7 +1066,35 @@ class StraceParser:
         if self._may_continue(raw):
             self._open = _Open(number, raw, raw)
             return []
+        unmarked = self._unmarked_resume(number, raw)
+        if unmarked is not None:
+            return unmarked
         return [self._explain(number, raw)]
+
+    def _unmarked_resume(self, number: int, raw: str) -> Optional[List[Event]]:
+        """Read ``raw`` as the end of the call the line before it left ``<unfinished ...>``, if it is one.
+
+        strace 6.1 with ``-z`` prints that end on the next line with neither a
+        pid nor ``<... name resumed>``: ``)                = 0``.  Taken only
+        when the line has no prefix and the joined arguments parse.
+        """
+        if _PREFIX.match(raw).end() != 0:
+            return None
+        found = [(pid, start) for pid, start in self._starts.items() if start.lines[-1] == number - 1]
+        if len(found) != 1:
+            return None
+        pid, start = found[0]
+        line = self._envelope(raw)
+        line.pid, line.explicit, line.inferred = pid, False, False
+        line.lines, line.raw, line.cuts = (number,), (raw,), ()
+        saved = dict(self._starts)
+        events = self._resumed(line, "<... %s resumed>%s" % (start.syscall, raw))
+        if not events or len(events) != 1 or not _arguments_parse(events, None):
+            self._starts = saved
+            return None
+        event = events[0]
+        layouts = event.layout[:-1] + (attrs.evolve(event.layout[-1], resume_marker=False),)
+        return [attrs.evolve(event, layout=layouts)]
 
     def _may_continue(self, raw: str) -> bool:
         """True when ``raw`` is the start of a call whose end may be on a later line."""

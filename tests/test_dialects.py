@@ -344,6 +344,14 @@ def test_verbose_comment_values(line, index, expected):
     assert repr(value) == expected
 
 
+def test_unmarked_resume_joins_call():
+    # strace -z: "8228  00:13:14.515423 wait4(8230,  <unfinished ...>" then "[{WIFSIGNALED(s) ...}], 0, NULL) = 8230 <0.000666>".
+    wait = [event for event in parse(CAPTURES / "flags" / "py-fork-f-tt-T-z.strace") if 1142 in event.lines][0]
+    assert wait.lines == (1142, 1143)
+    assert (wait.syscall, wait.pid, wait.retval, wait.duration) == ("wait4", 8228, 8230, 0.000666)
+    assert wait.render() == list(wait.raw)
+
+
 def test_resumed_itself_unfinished():
     events = _events("[pid  5173] futex(0x7f5, FUTEX_WAIT, 0, NULL <unfinished ...>\n[pid  5173] <... futex resumed> <unfinished ...>) = ?\n")
     (event,) = events
