@@ -157,7 +157,7 @@ class Syscall(Event):
     ``-k`` frames and ``dump`` the bytes of an ``-e read=``/``-e write=``
     hexdump that followed the call.  A call with several buffers (``readv``,
     ``writev``, ``sendmsg``, ``recvmsg``) has a `` * N bytes in buffer I``
-    line before each buffer's dump: ``dump_buffers`` then holds the bytes of
+    line before each buffer's dump: ``dump_buffers`` then contains the bytes of
     each buffer in order and ``dump`` all of them joined.  ``dump_buffers``
     is None for a hexdump without those lines.
     """

@@ -81,7 +81,7 @@ _GLUED_MESSAGE = "strace: Process "
 _CALL_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(|<\.\.\. ")
 _UNFINISHED = " <unfinished ...>"
 _EPOCH_MIN = 100000000.0  # a -r delta is never this large; a -ttt stamp always is
-# A float holds a -ttt stamp of today's epoch seconds to the microsecond, not to the nanosecond.
+# A float keeps a -ttt stamp of today's epoch seconds exact to the microsecond, not to the nanosecond.
 _EXACT_EPOCH_DIGITS = 6
 _DAY = 86400.0
 _FORKS = frozenset(("clone", "clone3", "fork", "vfork"))
@@ -141,8 +141,8 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # to " <unfinished ...>".  No "=", "<" or ">" may come after the "= ", so the greedy
 # argument group stops at the same "= " as _split_call, and _split_result would find
 # the same duration.  Other ends (-y decorations, <unavailable>) go to those functions.
-# Each optional part is written "(?:X|)", not "(?:X)?": Python's re saves every group
-# mark before each try of a "?" that holds groups, and the branch form took the
+# Each optional part is written "(?:X|)", not "(?:X)?", because Python's re saves every
+# group mark before each try of a "?" that contains groups.  The branch form took the
 # benchmark log's rows from 1.24 to 1.01 us a line (CPU time, 2-core AMD EPYC).
 # Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
 # the stamp or call of a line without one), the -t/-tt, -r or -ttt stamp, name, resumed name, arguments, spaces before "=", what follows
@@ -399,7 +399,7 @@ class StraceParser:
         dumping = self._dump_parts is not None  # hexdump lines wait to be joined into the held call
         synced = False  # True while feed() runs: the state is in self, not in the locals
         number = fed = 0
-        inexact = -1 - _EXACT_EPOCH_DIGITS  # the stamp code of a -ttt stamp with more digits than a float holds
+        inexact = -1 - _EXACT_EPOCH_DIGITS  # the stamp code of a -ttt stamp with more digits than a float keeps
         last_pid_text = last_pid = None  # the last bare pid's text and value
         last_live = None  # the pid the last fast line added to live
         try:
@@ -1087,10 +1087,10 @@ class StraceParser:
         line = self._envelope(raw)
         line.pid, line.explicit, line.inferred = pid, False, False
         line.lines, line.raw, line.cuts = (number,), (raw,), ()
-        saved = dict(self._starts)
+        saved = dict(self._starts), set(self._live)
         events = self._resumed(line, "<... %s resumed>%s" % (start.syscall, raw))
         if not events or len(events) != 1 or not _arguments_parse(events, None):
-            self._starts = saved
+            self._starts, self._live = saved
             return None
         event = events[0]
         layouts = event.layout[:-1] + (attrs.evolve(event.layout[-1], resume_marker=False),)
@@ -1364,9 +1364,9 @@ def _inline_output(raw: str) -> Optional[Tuple[int, str]]:
 def _ends_call(raw: str, cut: int) -> bool:
     """True when ``raw`` ends like a whole call after ``cut``: ``... = 0 <0.000008>`` or `` <unfinished ...>``.
 
-    strace ends a line after an attach message it prints into a call, so a
-    line that goes on to a call's end holds the message's words in its
-    arguments (a ``write`` of strace output) and is a call like any other.
+    strace ends a line after an attach message it prints into a call.  A
+    line that goes on to a call's end has the message's words in its
+    arguments (a ``write`` of strace output), so it is a call like any other.
     """
     if raw.endswith(_UNFINISHED):
         return True

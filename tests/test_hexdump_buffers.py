@@ -126,7 +126,7 @@ def test_bad_header_stays_out(case, index, header):
 
 
 def test_dump_line_past_header_count():
-    # Buffer 0 announces 2 bytes but its dump line holds 3.
+    # Buffer 0 announces 2 bytes but its dump line has 3.
     text = list(WRITEV)
     text[1] = " * 2 bytes in buffer 0"
     events = _parse_text(text)
