@@ -317,6 +317,8 @@ def new_syscall(
     is returned.  The first 14 arguments may also be passed by position, in
     the order above, which takes about a third less time than by keyword.
     """
+    # NOTE: StraceParser._read repeats these stores inline; a field added here goes there too
+    # (tests/test_parser_paths.py compares its events with those of the general path, built here).
     event = object.__new__(_SyscallDraft)
     event.pid = pid
     event.comm = comm

@@ -40,7 +40,7 @@ from typing import IO, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 import attrs
 
 from .errors import InputError, ParseError
-from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, new_syscall
+from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, _SyscallDraft, new_syscall
 from .layout import LineLayout, render_buffer_header, render_dump_line
 from .summary import SummaryTableReader
 
@@ -85,6 +85,9 @@ _EPOCH_MIN = 100000000.0  # a -r delta is never this large; a -ttt stamp always 
 _EXACT_EPOCH_DIGITS = 6
 _DAY = 86400.0
 _FORKS = frozenset(("clone", "clone3", "fork", "vfork"))
+# Return values the fast loop reads from a table: a dict lookup costs a third of int(), and
+# -1, 0 and small fds and sizes are 85% of the return values in the benchmark log.
+_SMALL_RETVALS = {str(value): value for value in range(-1, 1024)}
 
 # -k:   > /usr/lib/x86_64-linux-gnu/libc.so.6(poll+0x10) [0xfc230]
 # -kk:  > /usr/lib64/libc.so.6(exit+0x1d) [0x402ed] /usr/src/debug/glibc/stdlib/exit.c:141
@@ -145,7 +148,8 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # group mark before each try of a "?" that contains groups.  The branch form took the
 # benchmark log's rows from 1.24 to 1.01 us a line (CPU time, 2-core AMD EPYC).
 # Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
-# the stamp or call of a line without one), the -t/-tt, -r or -ttt stamp, name, resumed name, arguments, spaces before "=", what follows
+# the stamp or call of a line without one), the "HH:MM" and seconds of a -t/-tt stamp, a -r or -ttt stamp,
+# name, resumed name, arguments, spaces before "=", what follows
 # "= ", a decimal return value without a leading 0 (or 0 itself), another return value, errno,
 # duration and the duration's fraction.
 # What follows the "= " of a whole call of the fast shape.
@@ -154,7 +158,7 @@ _CALL_END = (
     r"(?: <(\d+\.(\d+))>|)"
 )
 _FAST_ROW = (
-    r"((?:(\d+)(?= )|\[pid( +)(\d+)\]|)( *)(?:(\d\d:\d\d:\d\d(?:\.\d+|)|\d+\.\d+) |)"
+    r"((?:(\d+)(?= )|\[pid( +)(\d+)\]|)( *)(?:(\d\d:\d\d):(\d\d(?:\.\d+|)) |(\d+\.\d+) |)"
     r"(?:([A-Za-z_][A-Za-z0-9_]*)\(|<\.\.\. ([A-Za-z_][A-Za-z0-9_]*) resumed>)"
     r"(.*)(?:\)( +)= " + _CALL_END + r"| <unfinished \.\.\.>))"
 )
@@ -163,7 +167,7 @@ _FAST_LINE = re.compile(_FAST_ROW + r"\Z")
 # holding a line of any other shape.  Taking a block's rows in one call spares
 # the line split, a match call and a groups() call per line.
 _FAST_ROWS = re.compile(r"^(?:" + _FAST_ROW + r"|(.*))$", re.MULTILINE)
-_OTHER_ROW = ("",) * 16  # the fields of a row for a line of another shape, before the line
+_OTHER_ROW = ("",) * 18  # the fields of a row for a line of another shape, before the line
 _FAST_TAIL = re.compile(_CALL_END + r"\Z")  # the end of a whole call, after its last " = "
 
 
@@ -385,6 +389,9 @@ class StraceParser:
         live = self._live
         layouts = self._fast_layouts
         durations = self._durations
+        small_retvals = _SMALL_RETVALS
+        new_draft = object.__new__
+        draft = _SyscallDraft
         file = self.file
         # The state feed() shares, held in locals between its calls.
         general = self._open is not None or self._tables.active
@@ -404,7 +411,8 @@ class StraceParser:
         last_live = None  # the pid the last fast line added to live
         try:
             for number, (
-                raw, pid_text, pid_pad, bracket_pid, space, stamp, name, resumed, args_text, spaces, retval_text,
+                raw, pid_text, pid_pad, bracket_pid, space, minute_text, clock_text, stamp, name, resumed, args_text,
+                spaces, retval_text,
                 decimal, number_text, errno, duration_text, fraction, other,
             ) in enumerate(rows, 1):
                 # An attach message or an strace -d wait status glued into a line ends
@@ -419,7 +427,7 @@ class StraceParser:
                         pid = last_pid
                         pid_pad = None
                         # Without a stamp, an integer too large for a pid is an -ttt stamp of whole seconds.
-                        fast = True if stamp else pid <= _PID_MAX
+                        fast = True if stamp or clock_text else pid <= _PID_MAX
                     elif bracket_pid:
                         pid = int(bracket_pid)
                         fast = True
@@ -461,28 +469,23 @@ class StraceParser:
                     minute = None
                     continue
 
-                # The stamp, as _stamp and _learn read it.  One regex group for every form of
-                # stamp took the regex from 1.39 to 1.17 us a line of the benchmark log.
-                if stamp[:5] == minute:
-                    # A -t/-tt clock in the minute of the last one ("HH:MM" has a colon, so a
-                    # -r or -ttt stamp never starts with it).
+                # The stamp, as _stamp and _learn read it: a -t/-tt clock in two groups (the
+                # minute "HH:MM" and the seconds), or a -r or -ttt number in a third.  Regex
+                # groups cost less than slicing the stamp here.
+                if minute_text:
+                    if minute_text != minute:
+                        # A new minute.  A midnight wrap changes the minute, so the wrap test runs only here.
+                        minute = minute_text
+                        minute_seconds = int(minute_text[0:2]) * 3600 + int(minute_text[3:5]) * 60
+                        seconds = minute_seconds + float(clock_text)
+                        if last_clock is not None and seconds + day < last_clock - _DAY / 2:
+                            day += _DAY
+                    else:
+                        seconds = minute_seconds + float(clock_text)
                     kind = "clock"
-                    seconds = minute_seconds + float(stamp[6:])
                     time = seconds + day
                     last_clock = time
-                    stamp_code = len(stamp)
-                elif stamp[2:3] == ":":
-                    # A -t/-tt clock in a new minute.  A midnight wrap changes the minute, so
-                    # the wrap test runs only here.
-                    kind = "clock"
-                    minute = stamp[:5]
-                    minute_seconds = int(stamp[0:2]) * 3600 + int(stamp[3:5]) * 60
-                    seconds = minute_seconds + float(stamp[6:])
-                    if last_clock is not None and seconds + day < last_clock - _DAY / 2:
-                        day += _DAY
-                    time = seconds + day
-                    last_clock = time
-                    stamp_code = len(stamp)
+                    stamp_code = len(clock_text) + 6
                 elif stamp:
                     # -r deltas add up to the time; -ttt gives it.  Neither moves the -t/-tt clock.
                     seconds = float(stamp)
@@ -503,7 +506,7 @@ class StraceParser:
                         last_live = pid
                     prefixed = True
                 if not retval_text:
-                    key = (pid_pad, len(space), stamp_code, 1, 0)
+                    key = (pid_pad, space, stamp_code, " ", 0)
                     if key != layout_key:
                         layout_key = key
                         layout = layouts.get(key) or self._fast_layout(key)
@@ -514,7 +517,9 @@ class StraceParser:
                     continue
                 # A decimal without a leading 0 (or 0 itself) needs no base guessing: int() alone is a third of
                 # _parse_int's time.
-                retval = int(decimal) if decimal else _parse_int(number_text)
+                retval = small_retvals.get(decimal)
+                if retval is None:
+                    retval = int(decimal) if decimal else _parse_int(number_text)
                 if duration_text:
                     # A log repeats few -T durations (5,897 texts in the 1M-line benchmark log, the
                     # 1,000 most common on 99% of its calls), and a dict lookup costs a fifth of float().
@@ -528,7 +533,7 @@ class StraceParser:
                     duration = None
                 if fork_parent and name in _FORKS and retval is not None and retval > 0:
                     live.add(retval)
-                key = (pid_pad, len(space), stamp_code, len(spaces), len(fraction))
+                key = (pid_pad, space, stamp_code, spaces, len(fraction))
                 if key != layout_key:
                     layout_key = key
                     layout = layouts.get(key) or self._fast_layout(key)
@@ -547,10 +552,37 @@ class StraceParser:
                         end_timestamp=seconds, end_time=time,
                     )
                 else:
-                    event = new_syscall(
-                        pid, seconds, kind, time, (number,), (raw,), file, (layout,), name, args_text, retval,
-                        errno or None, retval_text, duration,
-                    )
+                    # new_syscall's stores, inline: the call cost 0.07 us a line.
+                    event = new_draft(draft)
+                    event.pid = pid
+                    event.comm = None
+                    event.pid_inferred = False
+                    event.timestamp = seconds
+                    event.timestamp_kind = kind
+                    event.time = time
+                    event.ip = None
+                    event.lines = (number,)
+                    event.raw = (raw,)
+                    event.file = file
+                    event.layout = (layout,)
+                    event.cuts = ()
+                    event.syscall = name
+                    event.args_text = args_text
+                    event.retval = retval
+                    event.errno = errno or None
+                    event.retval_text = retval_text
+                    event.duration = duration
+                    event.end_timestamp = None
+                    event.end_time = None
+                    event.started = True
+                    event.finished = True
+                    event.split = None
+                    event.syscall_number = None
+                    event.stack = ()
+                    event.dump = None
+                    event.dump_buffers = None
+                    event._args = None
+                    event.__class__ = Syscall
                 # Held back like every event, for -k frames and hexdumps that may follow.
                 if dumping:
                     self._held = held
@@ -569,7 +601,7 @@ class StraceParser:
             self.fast_lines += number - fed
         yield from self.finish()
 
-    def _fast_layout(self, key: Tuple[Optional[str], int, int, int, int]) -> LineLayout:
+    def _fast_layout(self, key: Tuple[Optional[str], str, int, str, int]) -> LineLayout:
         """Build and keep the layout :meth:`_layout` gives a line of the :data:`_FAST_ROWS` shape.
 
         ``key`` holds the pid's padding (None for a bare pid, empty for no
@@ -579,7 +611,8 @@ class StraceParser:
         before ``=`` and the digits of the ``-T`` duration (0 for none).  The
         shape fixes everything else.
         """
-        pid_pad, space, stamp_code, eq_gap, duration_digits = key
+        pid_pad, spaces, stamp_code, eq_spaces, duration_digits = key
+        space, eq_gap = len(spaces), len(eq_spaces)
         indent = ""
         if pid_pad is None:
             pid_form, pad, gap = "bare", 0, space
