@@ -427,7 +427,7 @@ class StraceParser:
                         pid = last_pid
                         pid_pad = None
                         # Without a stamp, an integer too large for a pid is an -ttt stamp of whole seconds.
-                        fast = True if stamp or clock_text else pid <= _PID_MAX
+                        fast = True if clock_text or stamp else pid <= _PID_MAX
                     elif bracket_pid:
                         pid = int(bracket_pid)
                         fast = True
