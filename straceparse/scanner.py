@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import itertools
 import os
+import shlex
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 import attrs
@@ -165,6 +166,8 @@ def scan(
     files = []
     summary_only: List[str] = []
     rule_ids: List[str] = []
+    notes: List[str] = []
+    reasons: Dict[str, int] = {}
     for source in group_sources(sources):
         chosen = list(rules) if rules is not None else select_rules(select, ignore, settings)
         if rules is not None:
@@ -184,6 +187,11 @@ def scan(
             raise _not_a_trace(names, run, input_format)
         if _holds_only_summaries(run):
             summary_only.extend(names)
+        encoded = run.unparsed_reasons.get("quoted-printable", 0)
+        if encoded:
+            notes.append(_quoted_printable_note(names, encoded))
+        for reason, count in run.unparsed_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + count
         events += run.events
         unparsed += run.unparsed
         examples.extend(
@@ -203,9 +211,10 @@ def scan(
         "events": events,
         "unparsed": unparsed,
         "unparsed_examples": examples[:5],
+        "unparsed_reasons": dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
         "skipped_files": skipped,
         "summary_only_files": summary_only,
-        "notes": [_summary_only_note(summary_only)] if summary_only else [],
+        "notes": ([_summary_only_note(summary_only)] if summary_only else []) + notes,
         "findings": len(findings),
         "cost_seconds": round(sum(finding.cost_seconds for finding in findings), 6),
         "unmeasured": sum(1 for finding in findings if finding.cost_source == UNMEASURED),
@@ -273,6 +282,18 @@ def _summary_only_note(names: Sequence[str]) -> str:
         "%s. The rules need a trace of the calls themselves: "
         "record without -c, or with -C, which prints both the calls and the table. "
         "To compare two summary tables, run straceparse summary BEFORE AFTER." % subject
+    )
+
+
+def _quoted_printable_note(names: Sequence[str], count: int) -> str:
+    """Build the note for a source whose lines came quoted-printable encoded from a mail (``=3D`` for ``=``)."""
+    listed = ", ".join(names)
+    return (
+        "%s: %d line%s quoted-printable mail text (=3D for =), which straceparse does not decode, "
+        "so %s not read. Decode the mail first, for example with python3 -m quopri -d < %s > decoded.log, "
+        "and scan the decoded file."
+        % (listed, count, " is" if count == 1 else "s are", "it was" if count == 1 else "they were",
+           shlex.quote(names[0]) if len(names) == 1 else "FILE")
     )
 
 

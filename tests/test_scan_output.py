@@ -98,6 +98,43 @@ def test_cli_summary_beside_trace(capsys):
     assert captured.err == ""
 
 
+# ---------------------------------------------------------------- quoted-printable mail text
+
+MAIL = str(CORPUS / "23-lkml-seccomp-email-quoted-printable-wrapped.log")  # =3D for =, soft line breaks
+
+
+def test_scan_quoted_printable_note():
+    report = scan(MAIL)
+    assert report.notes() == [
+        "%s: 50 lines are quoted-printable mail text (=3D for =), which straceparse does not decode, so they "
+        "were not read. Decode the mail first, for example with python3 -m quopri -d < %s > decoded.log, and "
+        "scan the decoded file." % (MAIL, MAIL)
+    ]
+
+
+def test_scan_unparsed_reasons_counted():
+    summary = scan(MAIL).summary
+    assert summary["unparsed_reasons"] == {"quoted-printable": 50, "incomplete": 10, "not-strace": 10}
+    assert sum(summary["unparsed_reasons"].values()) == summary["unparsed"]
+
+
+def test_scan_plain_trace_no_mail_note():
+    report = scan(str(EXIM_TRACES / "exim-f-r-s128.strace"))
+    assert report.notes() == []
+
+
+def test_quoted_printable_note_decode_advice_works(tmp_path):
+    # The advice in the note, followed: the decoded mail gives its calls.
+    import quopri
+
+    decoded = tmp_path / "decoded.log"
+    with open(MAIL, "rb") as mail, open(decoded, "wb") as out:
+        quopri.decode(mail, out)
+    summary = scan(str(decoded)).summary
+    assert "quoted-printable" not in summary["unparsed_reasons"]
+    assert summary["unparsed"] < 10
+
+
 # ---------------------------------------------------------------- costs the log cannot measure
 
 LS_PLAIN = str(CAPTURES / "clock" / "ls-plain.strace")  # no timestamps, no -T

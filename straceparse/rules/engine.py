@@ -558,6 +558,8 @@ class Scan:
         self.unparsed = 0
         #: (file, line, reason) of the first unparsed lines, for a pointer in reports.
         self.unparsed_examples: List[Tuple[str, int, str]] = []
+        #: reason -> how many unparsed lines gave it.
+        self.unparsed_reasons: Dict[str, int] = {}
         self.other_events: Dict[type, int] = {}
         self.first_time: Optional[float] = None
         self.last_time: Optional[float] = None
@@ -624,6 +626,7 @@ class Scan:
         slow_rules = dispatch.slow_rules
         pid_spans = self.pid_spans
         other_events = self.other_events
+        reasons = self.unparsed_reasons
         count = unparsed = 0
         watch_counts = self._watch_counts.counts
         self._watch_counts.spans = pid_spans
@@ -695,8 +698,10 @@ class Scan:
                 else:
                     if isinstance(event, Unparsed):
                         unparsed += 1
+                        reason = event.reason
                         if unparsed <= _UNPARSED_EXAMPLES:
-                            self.unparsed_examples.append((event.file, event.line, event.reason))
+                            self.unparsed_examples.append((event.file, event.line, reason))
+                        reasons[reason] = reasons.get(reason, 0) + 1
                         continue
                     observe(event)
                     kind = type(event)
