@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Tuple
 
 from .values import (
     DECORATION_PATTERN,
+    EMPTY_FLAG,
     AbstractName,
     AddressOf,
     Array,
@@ -150,33 +151,40 @@ class _Reader:
         if token.startswith("/*"):
             self.at += 1
             return Comment(token[2:-2].strip())
+        if token == "|":
+            # -X raw: |0x900, a flag set whose zero first part strace printed as nothing.
+            return self.condition(self.compared(self.flags(EMPTY_FLAG)))
         first = self.term()
         if self.tokens[self.at] in _OPERATORS:
-            return self.condition(first)
+            return self.condition(self.comparison(first))
         return first
 
-    def condition(self, first: Any) -> Any:
-        result = self.comparison(first)
+    def condition(self, result: Any) -> Any:
         while self.tokens[self.at] == "&&":
             self.at += 1
             result = Operation("&&", result, self.comparison(self.term()))
         return result
 
     def comparison(self, first: Any) -> Any:
-        left = self.expression(first)
+        return self.compared(self.expression(first))
+
+    def compared(self, left: Any) -> Any:
         if self.tokens[self.at] == "==":
             self.at += 1
             return Operation("==", left, self.expression(self.term()))
         return left
 
+    def flags(self, first: Any) -> Flags:
+        items = [first]
+        while self.tokens[self.at] == "|":
+            self.at += 1
+            items.append(self.term())
+        return Flags(tuple(items))
+
     def expression(self, first: Any) -> Any:
         token = self.tokens[self.at]
         if token == "|":
-            items = [first]
-            while self.tokens[self.at] == "|":
-                self.at += 1
-                items.append(self.term())
-            return Flags(tuple(items))
+            return self.flags(first)
         if token == "->" or token == "=>":
             self.at += 1
             return Changed(first, self.term(), token)

@@ -20,6 +20,7 @@ from lark import Transformer
 from .arguments import read_arguments
 from .errors import ParseError
 from .values import (
+    EMPTY_FLAG,
     AbstractName,
     AddressOf,
     Array,
@@ -63,6 +64,9 @@ class ArgumentTransformer(Transformer):
 
     def flags(self, items: list) -> Flags:
         return Flags(tuple(items))
+
+    def flags_empty_first(self, items: list) -> Flags:
+        return Flags((EMPTY_FLAG,) + tuple(items))
 
     def changed(self, items: list) -> Changed:
         return Changed(items[0], items[1], "->")

@@ -26,6 +26,7 @@ __all__ = [
     "CString",
     "DECORATION_PATTERN",
     "Decorated",
+    "EMPTY_FLAG",
     "FdTarget",
     "Flags",
     "Member",
@@ -73,13 +74,29 @@ class Symbol:
 
 @attrs.frozen(slots=True)
 class Flags:
-    """A flag set joined by ``|``: ``O_RDONLY|O_CLOEXEC|0x10``."""
+    """A flag set joined by ``|``: ``O_RDONLY|O_CLOEXEC|0x10``.
+
+    Items are terms, mostly symbols and integers, and under ``-X verbose``
+    integers with their comment (``0x1 /* SOCK_STREAM */|0x80800 /* ... */``).
+    Under ``-X raw``, strace 6.1 prints nothing for the zero
+    ``AT_STATX_SYNC_AS_STAT`` part of ``statx``'s flags, so the text starts
+    with ``|``: ``|0x900``.  That empty part is :data:`EMPTY_FLAG`
+    (``Symbol("")``), always the first item: ``Flags((EMPTY_FLAG, 0x900))``.
+
+    :func:`render` prints integer items as strace 6.1 does, so the text comes
+    back as printed: in hex (``|0x900``, ``0x1|0x80800``) for the bits no name
+    covers, and in octal after a mode's ``S_I*`` names (``S_IFREG|0644``).
+    """
 
     items: Tuple[Any, ...]
 
     def names(self) -> Tuple[str, ...]:
-        """Return the symbolic members, in order, without numbers or comments."""
-        return tuple(item.name for item in map(unwrap, self.items) if isinstance(item, Symbol))
+        """Return the symbolic members, in order, without numbers, comments or the empty ``-X raw`` part."""
+        return tuple(item.name for item in map(unwrap, self.items) if isinstance(item, Symbol) and item.name)
+
+
+#: The first item of a ``-X raw`` flag set printed with a leading ``|`` (see :class:`Flags`).
+EMPTY_FLAG = Symbol("")
 
 
 @attrs.frozen(slots=True)
@@ -474,7 +491,7 @@ def _render_items(items: Tuple[Any, ...]) -> str:
 
 
 def render(value: Any) -> str:
-    """Render ``value`` in strace's spelling; integers come out in decimal."""
+    """Render ``value`` in strace's spelling; integers come out in decimal, except in a :class:`Flags`."""
     if value is None:
         return "NULL"
     if value is Ellipsis:
@@ -491,11 +508,42 @@ def render(value: Any) -> str:
 
 _TIGHT_OPERATORS = ("<<", "*")
 
+
+def _hex(number: int) -> str:
+    # C's "%#x" spelling, which strace uses: 0 is "0", not Python's "0x0".
+    if number == 0:
+        return "0"
+    return "%s0x%x" % ("-" if number < 0 else "", abs(number))
+
+
+def _mode_octal(number: int) -> str:
+    # C's "%#03o", which strace prints a mode's permission bits with: 0644, 007, 000.
+    digits = "%o" % abs(number)
+    if digits[0] != "0":
+        digits = "0" + digits
+    return ("-" if number < 0 else "") + digits.rjust(3, "0")
+
+
+def _render_flag(item: Any, previous: Any) -> str:
+    if isinstance(item, int) and not isinstance(item, bool):
+        # st_mode=S_IFDIR|S_ISVTX|0777: the bits after a file type or S_ISUID-like name are octal.
+        if isinstance(previous, Symbol) and previous.name.startswith("S_I"):
+            return _mode_octal(item)
+        return _hex(item)
+    if isinstance(item, Commented) and isinstance(item.value, int) and not isinstance(item.value, bool):
+        return "%s /* %s */" % (_hex(item.value), item.comment)
+    return render(item)
+
+
+def _render_flags(value: Flags) -> str:
+    items = value.items
+    return "|".join(_render_flag(item, items[index - 1] if index else None) for index, item in enumerate(items))
+
 _RENDERERS = {
     CString: lambda v: encode_c_string(v.data) + ("..." if v.truncated else ""),
     AbstractName: lambda v: "@" + render(v.string),
     Symbol: lambda v: v.name,
-    Flags: lambda v: "|".join(render(item) for item in v.items),
+    Flags: _render_flags,
     Member: lambda v: "%s=%s" % (v.name, render(v.value)),
     Struct: lambda v: "{%s}" % _render_items(v.items),
     Array: lambda v: "[%s]" % _render_items(v.items),

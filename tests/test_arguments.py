@@ -14,7 +14,7 @@ from straceparse.arguments import read_arguments
 from straceparse.errors import StraceparseError
 from straceparse.grammar import parse_arguments_with_lark
 from straceparse.parser import parse_file
-from straceparse.values import BitSet, Symbol
+from straceparse.values import EMPTY_FLAG, BitSet, Flags, Member, Operation, Struct, Symbol
 
 FIXTURE_FILES = sorted(path for path in FIXTURES.rglob("*") if path.is_file())
 
@@ -82,6 +82,8 @@ DECLINED_CASES = [
     ("newline inside the text", "1,\n2"),
     ("unterminated string", '"abc'),
     ("two commas in a row", "1,, 2"),
+    ("leading bar after ==", "1 == |2"),
+    ("leading bar after &&", "a && |1"),
 ]
 
 
@@ -102,6 +104,8 @@ READ_CASES = [
     ("spaces and tabs only", " \t ", ()),
     ("octal and negative hex", "0755, -0x10", (0o755, -16)),
     ("NULL-prefixed name", "NULLX", (Symbol("NULLX"),)),
+    ("leading bar in a struct", "{a=|0x1|B}", (Struct((Member("a", Flags((EMPTY_FLAG, 1, Symbol("B")))),)),)),
+    ("leading bar compared", "|0x1 == 1", (Operation("==", Flags((EMPTY_FLAG, 1)), 1),)),
 ]
 
 

@@ -18,6 +18,7 @@ from straceparse.values import (
     Comment,
     Commented,
     CString,
+    EMPTY_FLAG,
     Decorated,
     Flags,
     Member,
@@ -69,6 +70,8 @@ terms = st.one_of(
 expressions = st.one_of(
     terms,
     st.builds(Flags, st.lists(st.one_of(integers, symbols, st.builds(Commented, integers, comment_text)), min_size=2, max_size=5).map(tuple)),
+    # -X raw's flag set with an empty first part: |0x900
+    st.builds(lambda items: Flags((EMPTY_FLAG,) + items), st.lists(st.one_of(integers, symbols), min_size=1, max_size=4).map(tuple)),
     st.builds(Changed, integers, integers, st.sampled_from(["->", "=>"])),
     st.builds(Operation, st.just("=="), st.builds(Call, names, st.just((Symbol("s"),))), st.one_of(integers, symbols)),
 )
