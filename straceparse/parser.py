@@ -122,7 +122,16 @@ _CONTINUATIONS = "),"
 _CONTINUATION_WORDS = ("<unfinished ...>", "=> ")
 # A call that prints what the traced program writes: only after one of these
 # may lines of program output come between the call's start and its end.
-_PRINTS = re.compile(r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*(?:write|writev|pwrite64|pwritev2?)\([12][<,]")
+_CALL_PREFIX = r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*"
+# Calls that copy a file's bytes to fd 1 or 2 without the bytes in their arguments,
+# as cat does: "copy_file_range(3, NULL, 1, NULL, 9223372035781033984, 0hello".
+_COPY_CALL = r"(?:sendfile(?:64)?\([12][<,]|(?:copy_file_range|splice)\(\d+(?:<[^<>]*>)?, [^,]*, [12][<,])"
+_COPIES = re.compile(_CALL_PREFIX + _COPY_CALL)
+# The calls whose line the fast loop leaves to _inline_output when their arguments do not end in a digit.
+_INLINE_PRINTS = frozenset(("write", "sendfile", "sendfile64", "copy_file_range", "splice"))
+_COPY_NAME = re.compile(r"\b(?:sendfile(?:64)?|copy_file_range|splice)\(")
+_OUTPUT_CALLS = re.compile(r"write\(|sendfile|copy_file_range\(|splice\(")  # the calls _inline_output reads
+_PRINTS = re.compile(_CALL_PREFIX + r"(?:(?:write|writev|pwrite64|pwritev2?)\([12][<,]|" + _COPY_CALL + ")")
 # Output the traced program printed into the line of its own write, when strace and the
 # program share a terminal or pipe: 'write(2, "ls: ", 4ls: )       = 4'.  Groups: the
 # count, the output, the spaces before "=" and the return value.
@@ -148,10 +157,10 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # group mark before each try of a "?" that contains groups.  The branch form took the
 # benchmark log's rows from 1.24 to 1.01 us a line (CPU time, 2-core AMD EPYC).
 # Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
-# the stamp or call of a line without one), the "HH:MM" and seconds of a -t/-tt stamp, a -r or -ttt stamp,
-# name, resumed name, arguments, spaces before "=", what follows
-# "= ", a decimal return value without a leading 0 (or 0 itself), another return value, errno,
-# duration and the duration's fraction.
+# the stamp or call of a line without one), the "HH:MM" and the seconds of a -t/-tt
+# stamp, a -r or -ttt stamp, name, resumed name, arguments, spaces before "=", what
+# follows "= ", a decimal return value without a leading 0 (or 0 itself), another
+# return value, errno, duration and the duration's fraction.
 # What follows the "= " of a whole call of the fast shape.
 _CALL_END = (
     r"((?:(-?[1-9][0-9]*|0(?![\dx]))|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+)|)(?: \([^=<>\n]*\)|))"
@@ -260,7 +269,7 @@ class _Open:
     lines of program output came since.
     """
 
-    __slots__ = ("number", "head", "raw", "glued", "noise", "message")
+    __slots__ = ("number", "head", "raw", "glued", "noise", "noise_bytes", "message")
 
     def __init__(self, number, head, raw, glued="", message=None):
         self.number = number
@@ -268,6 +277,7 @@ class _Open:
         self.raw = raw
         self.glued = glued
         self.noise = 0
+        self.noise_bytes = 0  # the UTF-8 bytes of those lines, each with its line end
         self.message = message
 
 
@@ -390,6 +400,7 @@ class StraceParser:
         layouts = self._fast_layouts
         durations = self._durations
         small_retvals = _SMALL_RETVALS
+        printing = _INLINE_PRINTS
         new_draft = object.__new__
         draft = _SyscallDraft
         file = self.file
@@ -441,7 +452,7 @@ class StraceParser:
                         # <unfinished ...>: a second start, or a resumed half cut again, is the general path's.
                         if resumed or pid in starts:
                             fast = False
-                    elif name == "write" and not args_text[-1:].isdigit():
+                    elif name in printing and not args_text[-1:].isdigit():
                         fast = False  # output the program printed into the line: see _inline_output
                     elif resumed:
                         start = starts.get(pid)
@@ -718,7 +729,7 @@ class StraceParser:
                 # strace -d printed a wait status into the call's line; the call ends on a later line.
                 self._open = _Open(number, raw[: debug.start()], raw, raw[debug.start() :])
                 return []
-        if "write(" in raw:
+        if _OUTPUT_CALLS.search(raw):
             inline = _inline_output(raw)
             if inline is not None:
                 # The output is kept as a cut, so the event still renders back to the line.
@@ -905,29 +916,61 @@ class StraceParser:
                 joined = self._join(opened, number, raw, "")
                 if joined is not None:
                     return joined
+            prints = _PRINTS.match(opened.head) is not None
+            if prints:
+                joined = self._join_output_end(opened, number, raw)
+                if joined is not None:
+                    return joined
             if opened.noise == 0 and not opened.glued:
                 joined = self._join(opened, number, raw, " ")
                 if joined is not None:
                     return joined
-            if own is None and opened.noise < _MAX_NOISE and _PRINTS.match(opened.head) and _noise_reason(raw) is None:
+            if own is None and opened.noise < _MAX_NOISE and prints and _noise_reason(raw) is None:
                 opened.noise += 1
+                opened.noise_bytes += _utf8_length(raw) + 1
                 return [self._unparsed(number, raw, "program-output", "printed while line %d waited for its end" % opened.number)]
         events = self._close_open()
         rest = self._parse(number, raw, (number,), (raw,), ())
         return events + (rest if rest is not None else self._rejected(number, raw))
 
-    def _join(self, opened: _Open, number: int, raw: str, joiner: str) -> Optional[List[Event]]:
+    def _join_output_end(self, opened: _Open, number: int, raw: str) -> Optional[List[Event]]:
+        """Join the line that ends a call printing to fd 1 or 2 after the last of its output: ``two) = 7``.
+
+        The program's output did not end with a line end, so the call's
+        ``)`` follows it on the same line.  Taken only when the output's
+        bytes, from the call's first line to this one, add up to the return
+        value.
+        """
+        split = _split_call(raw, 0)
+        if split is None or not split[0] or opened.glued or opened.message is not None:
+            return None
+        tail, rest = split[0], split[1]
+        count = rest.partition(" ")[0]
+        if not count.isdigit():
+            return None
+        tail_bytes = _utf8_length(tail)
+        head, glued = _strip_glued(opened.head, raw[len(tail) :], opened.noise_bytes + tail_bytes)
+        if _utf8_length(glued) + 1 + opened.noise_bytes + tail_bytes != int(count):
+            return None
+        return self._join(opened, number, raw, "", tail)
+
+    def _join(self, opened: _Open, number: int, raw: str, joiner: str, tail: str = "") -> Optional[List[Event]]:
+        """Join ``raw`` to the call's line that waits for it; ``tail`` is program output that starts ``raw``."""
+        rest = raw[len(tail) :]
         head, glued = opened.head, opened.glued
         if not glued and opened.message is None:
-            head, glued = _strip_glued(head, raw)
-        text = head + joiner + raw
-        cut = (0, len(head), glued, joiner)
+            head, glued = _strip_glued(head, rest, opened.noise_bytes + _utf8_length(tail))
+        text = head + joiner + rest
+        cuts = ((0, len(head), glued, joiner),)
+        if tail:
+            # The output that starts the line goes back in front of the call's ")".
+            cuts += ((0, len(head) + len(joiner), tail, None),)
         # A join is undone when its arguments do not parse, so the state it changed is restored.
         saved = (
             dict(self._starts), set(self._live), self._prefixed, self._clock, self._delta_clock, self._day,
             self._last_clock,
         )
-        events = self._parse(opened.number, text, (opened.number, number), (opened.raw, raw), (cut,))
+        events = self._parse(opened.number, text, (opened.number, number), (opened.raw, raw), cuts)
         if events is None or not _arguments_parse(events, self._starts.get(self._envelope(text).pid)):
             (
                 self._starts, self._live, self._prefixed, self._clock, self._delta_clock, self._day,
@@ -1374,27 +1417,47 @@ def _ip_text(ip: Optional[int], width: int) -> str:
 
 
 def _inline_output(raw: str) -> Optional[Tuple[int, str]]:
-    """Find what a ``write`` to fd 1 or 2 printed into its own line: (where it starts, the output).
+    """Find what a call printed to fd 1 or 2 into its own line: (where it starts, the output).
 
-    Taken only when the count before the output equals the return value, as
-    for a whole write, and the arguments parse without the output but not
-    with it; None otherwise.
+    For a ``write``, taken only when the count before the output equals the
+    return value, as for a whole write.  For a call that copies a file
+    (``copy_file_range(3, NULL, 1, NULL, 9223372035781033984, 0abc) = 3``),
+    the output is the return value's bytes before the ``)``.  Either way the
+    arguments must parse without the output but not with it; None otherwise.
     """
+    match = _INLINE_OUTPUT.search(raw)
+    if match is not None and match.group(1) == match.group(4):
+        return _output_between(raw, match.start() + len("write("), match.start(2), match.end(2))
+    name = _COPY_NAME.search(raw) if _COPIES.match(raw) else None
+    if name is None:
+        return None
+    split = _split_call(raw, name.end())
+    count = split[1].partition(" ")[0] if split is not None else ""
+    if not count.isdigit():
+        return None
+    close = name.end() + len(split[0])  # where the ")" is
+    encoded = raw[:close].encode("utf-8", "surrogateescape")
+    size = int(count)
+    if not 0 < size < len(encoded):
+        return None
+    position = len(encoded[:-size].decode("utf-8", "surrogateescape"))
+    if position <= name.end():
+        return None
+    return _output_between(raw, name.end(), position, close)
+
+
+def _output_between(raw: str, arguments: int, position: int, end: int) -> Optional[Tuple[int, str]]:
+    """Return (position, the output) when ``raw[arguments:position]`` parses and ``raw[arguments:end]`` does not."""
     from .grammar import parse_arguments
 
-    match = _INLINE_OUTPUT.search(raw)
-    if match is None or match.group(1) != match.group(4):
-        return None
-    arguments = match.start() + len("write(")
-    position = match.start(2)
     try:
         parse_arguments(raw[arguments:position])
     except ParseError:
         return None
     try:
-        parse_arguments(raw[arguments : match.end(2)])
+        parse_arguments(raw[arguments:end])
     except ParseError:
-        return position, match.group(2)
+        return position, raw[position:end]
     return None
 
 
@@ -1422,12 +1485,16 @@ def _noise_reason(raw: str) -> Optional[str]:
     return None
 
 
-def _strip_glued(head: str, continuation: str) -> Tuple[str, str]:
+def _strip_glued(head: str, continuation: str, noise_bytes: int = 0) -> Tuple[str, str]:
     """Split text glued onto the end of a call's line off it: (the call's text, the glued text).
 
     A ``write`` whose output went to the same terminal ends
     ``..., 60127.0.0.1 - - ...`` where 60 is the count the continuation's
     ``) = 60`` returns; a debug line ends `` [wait(0x057f) = 23] WIFSTOPPED,...``.
+    A call that copies a file to fd 1 or 2 (``copy_file_range``,
+    ``sendfile``, ``splice``) has no count in its arguments: its output is
+    the return value's bytes, less ``noise_bytes`` (the lines printed between
+    the two halves) and the line end after the glued text.
     """
     debug = _DEBUG_GLUE.search(head)
     if debug:
@@ -1436,11 +1503,23 @@ def _strip_glued(head: str, continuation: str) -> Tuple[str, str]:
     if continuation[:1] == ")" and equals > 0:
         count = continuation[equals + 2 :].partition(" ")[0]
         if count.isdigit():
+            if _COPIES.match(head):
+                size = int(count) - 1 - noise_bytes
+                encoded = head.encode("utf-8", "surrogateescape")
+                if 0 < size < len(encoded):
+                    cut = len(encoded[:-size].decode("utf-8", "surrogateescape"))
+                    return head[:cut], head[cut:]
+                return head, ""
             position = head.rfind(", " + count)
             if position > 0:
                 end = position + 2 + len(count)
                 return head[:end], head[end:]
     return head, ""
+
+
+def _utf8_length(text: str) -> int:
+    """Return how many bytes ``text`` took in the log (decoded as UTF-8 with surrogateescape)."""
+    return len(text.encode("utf-8", "surrogateescape"))
 
 
 def _split_call(text: str, start: int) -> Optional[Tuple[str, str, int]]:

@@ -233,6 +233,39 @@ def test_write_with_inline_output(name, line, args_text, output):
     assert [cut[2] for cut in write.cuts] == [output]
 
 
+# Calls that print to fd 1 in a log written to the same file (`> FILE 2>&1`): cat's copy_file_range,
+# and a write, sendfile and splice of copy_out.py.  The output may end before the call's ")".
+PRINTED_OUTPUT = [
+    ("cat-copy-f-tt-T-mixed.strace", (93, 95), "copy_file_range", "3, NULL, 1, NULL, 9223372035781033984, 0", 24, ["hello world"]),
+    ("cat-copy-f-tt-T-mixed.strace", (150,), "copy_file_range", "3, NULL, 1, NULL, 9223372035781033984, 0", 3, ["abc"]),
+    ("py-copy-out-f-tt-T-mixed.strace", (1, 2), "write", '1, "one\\ntwo", 7', 7, ["one", "two"]),
+    ("py-copy-out-f-tt-T-mixed.strace", (3, 5), "sendfile", "1, 3, NULL, 4096", 24, ["hello world"]),
+    ("py-copy-out-f-tt-T-mixed.strace", (7, 8), "splice", "4, NULL, 1, NULL, 64, 0", 28, ["spliced line", "and no line end"]),
+]
+
+
+@pytest.mark.parametrize("name, lines, syscall, args_text, retval, output", PRINTED_OUTPUT)
+def test_call_with_printed_output(name, lines, syscall, args_text, retval, output):
+    call = [event for event in parse(CAPTURES / "stderr" / name) if lines[0] in event.lines][0]
+    assert call.lines == lines
+    assert call.syscall == syscall
+    assert call.args_text == args_text
+    assert call.retval == retval
+    assert [cut[2] for cut in call.cuts if cut[2]] == output
+
+
+@pytest.mark.parametrize("name, line", [("cat-copy-f-tt-T-mixed.strace", 94), ("py-copy-out-f-tt-T-mixed.strace", 4)])
+def test_printed_output_line_unparsed(name, line):
+    noise = [event for event in parse(CAPTURES / "stderr" / name) if line in event.lines][0]
+    assert noise.reason == "program-output"
+
+
+def test_output_end_count_mismatch_unjoined():
+    # The same lines as copy_out.py's write, with a return value its output does not add up to.
+    events = _events('01:00:03.279897 write(1, "one\\ntwo", 7one\ntwo) = 6 <0.000010>\n')
+    assert [event.reason for event in events] == ["program-output", "incomplete"]
+
+
 def test_multiline_program_output():
     events = list(parse(CORPUS / "19-iputils-ping-dns-poll5000-multiline-stdout.log"))
     write = [event for event in events if 8 in event.lines][0]
