@@ -13,17 +13,41 @@ or run the rules::
 
 __version__ = "0.1.0"
 
-from .calltree import CallNode, call_tree, function_totals
-from .errors import InputError, ParseError, StraceparseError
-from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed
-from .ftrace import FtraceEvent, detect_format, parse_ftrace
-from .values import FdTarget
-from .grammar import parse_arguments
-from .parser import parse, parse_file, parse_lines
-from .rules import RULES, Evidence, Finding, Rule, Scan, register, select_rules
-from .scanner import ScanReport, scan
-from .summary import SummaryRow, SummaryTable, compare_summaries, read_summaries
-from .traceset import TraceSet, trace_set
+# The names below load their module on first use (PEP 562), so that
+# ``import straceparse`` and the command's start stay fast: the command grows
+# its standard input's pipe before the parser, grammar and rules load (see
+# __main__.py).
+_HOMES = {
+    "CallNode": "calltree", "call_tree": "calltree", "function_totals": "calltree",
+    "InputError": "errors", "ParseError": "errors", "StraceparseError": "errors",
+    "Event": "events", "Exit": "events", "Message": "events", "Signal": "events", "StackFrame": "events",
+    "Syscall": "events", "Unparsed": "events",
+    "FtraceEvent": "ftrace", "detect_format": "ftrace", "parse_ftrace": "ftrace",
+    "FdTarget": "values",
+    "parse_arguments": "grammar",
+    "parse": "parser", "parse_file": "parser", "parse_lines": "parser",
+    "RULES": "rules", "Evidence": "rules", "Finding": "rules", "Rule": "rules", "Scan": "rules",
+    "register": "rules", "select_rules": "rules",
+    "ScanReport": "scanner", "scan": "scanner",
+    "SummaryRow": "summary", "SummaryTable": "summary", "compare_summaries": "summary", "read_summaries": "summary",
+    "TraceSet": "traceset", "trace_set": "traceset",
+}
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError("module 'straceparse' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module("." + home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "CallNode",

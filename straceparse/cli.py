@@ -7,6 +7,7 @@ changes), 1 when there are, 2 on a usage or input error.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import lzma
 import os
@@ -14,13 +15,15 @@ import sys
 import zlib
 from typing import Iterator, Optional, Sequence
 
+import attrs
+
 from . import __version__
 from .calltree import build_call_trees, function_totals
 from .diff import diff_events
 from .errors import InputError, StraceparseError
 from .events import Event
 from .ftrace import FunctionCall, GraphEvent, SyscallEnter, SyscallExit, TraceEvent, parse_ftrace
-from .parser import parse
+from .parser import open_trace, parse
 from .redact import redact_report
 from .report import FORMATS, render
 from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
@@ -33,6 +36,44 @@ __all__ = ["main"]
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command that Ctrl-C stopped
+
+
+class _StdinUntilInterrupt(io.BufferedIOBase):
+    """Standard input that a Ctrl-C ends like end of file, so a trace read live still gets its report.
+
+    ``strace ... -o /dev/fd/3 CMD 3>&1 | straceparse scan -`` has nothing
+    to report until the input ends, and a daemon's trace does not end by
+    itself.  Ctrl-C while the command waits for input ends the input; a
+    Ctrl-C while it parses or runs rules stops it.
+    """
+
+    name = "<stdin>"
+
+    def __init__(self, handle: io.BufferedIOBase) -> None:
+        super().__init__()
+        self._handle = handle
+        self.interrupted = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        return self._read(self._handle.read, size)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._read(getattr(self._handle, "read1", self._handle.read), size)
+
+    def _read(self, read, size) -> bytes:
+        if self.interrupted:
+            return b""
+        try:
+            return read(size)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            return b""
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -202,13 +243,19 @@ def _run_scan(options: argparse.Namespace) -> int:
     select = options.rule or (list(config.select) if config else [])
     ignore = list(config.ignore if config else ()) + options.ignore
     settings = merge_settings(config.settings if config else {}, parse_set(options.set))
+    files = [_StdinUntilInterrupt(open_trace("-")) if name == "-" else name for name in options.files]
     report = scan(
-        *options.files,
+        *files,
         select=select or None,
         ignore=ignore,
         settings=settings,
         input_format=options.input_format,
     )
+    if any(getattr(source, "interrupted", False) for source in files):
+        notes = list(report.summary["notes"]) + [
+            "<stdin>: read until Ctrl-C; the report covers the lines that came before it."
+        ]
+        report = attrs.evolve(report, summary={**report.summary, "notes": notes})
     _write(report, options)
     if report.checked_nothing:
         # The report above gives the reason. A clean status would read as "checked, nothing wrong".
@@ -348,6 +395,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _COMMANDS[options.command](options)
     except BrokenPipeError:
         return EXIT_CLEAN
+    except KeyboardInterrupt:
+        sys.stderr.write("straceparse: interrupted\n")
+        return EXIT_INTERRUPTED
     except StraceparseError as error:
         sys.stderr.write("straceparse: error: %s\n" % error)
         return EXIT_ERROR

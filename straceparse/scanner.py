@@ -21,7 +21,7 @@ import attrs
 from .errors import InputError
 from .events import Event, Message
 from .ftrace import detect_format, parse_ftrace
-from .parser import Source, open_trace, parse, read_lines
+from .parser import Source, StraceParser, open_trace, parse, read_lines, read_texts
 from .rules import RULES, Finding, Rule, Scan, select_rules
 from .summary import SummaryTable
 from .traceset import TraceSet, group_sources
@@ -62,17 +62,38 @@ def read_events(source: Source, input_format: str = "auto") -> Iterator[Event]:
         finally:
             handle.close()
         return _PARSERS[detect_format(first)](source)
-    # A stream read once (standard input, an open file, lines): keep the lines
-    # read for detection and put them back in front of the rest.
-    name = "<stdin>" if isinstance(source, str) else getattr(source, "name", None)
+    # A stream read once (standard input, an open file, lines): keep what was
+    # read for detection and put it back in front of the rest.
     if isinstance(source, str):
-        source = io.TextIOWrapper(open_trace("-"), encoding="utf-8", errors="surrogateescape")
+        return _block_events(open_trace("-"), "<stdin>")
+    name = getattr(source, "name", None)
+    if isinstance(source, io.BufferedIOBase):
+        return _block_events(source, name if isinstance(name, str) else "<stream>")
     lines = read_lines(source)
     first = list(itertools.islice(lines, _DETECT_LINES))
     rest = itertools.chain(first, lines)
     parser = _PARSERS[detect_format(first)]
     return parser(rest, file=name) if name else parser(rest)
 
+
+def _block_events(handle: io.BufferedIOBase, name: str) -> Iterator[Event]:
+    """Parse a binary stream read once, a block at a time, as strace or ftrace by its first lines.
+
+    Standard input goes through the parser's block reader like a file; read
+    line by line, a log on standard input took a third longer.
+    """
+    texts = read_texts(handle)
+    first_texts: List[str] = []
+    first_lines: List[str] = []
+    for text in texts:
+        first_texts.append(text)
+        first_lines.extend(text.split("\n", _DETECT_LINES)[:_DETECT_LINES])
+        if len(first_lines) >= _DETECT_LINES:
+            break
+    rest = itertools.chain(first_texts, texts)
+    if detect_format(first_lines[:_DETECT_LINES]) == "strace":
+        return StraceParser(name).read_blocks(rest)
+    return parse_ftrace(itertools.chain.from_iterable(text.split("\n") for text in rest), file=name)
 
 
 @attrs.frozen(slots=True)

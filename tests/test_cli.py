@@ -1,9 +1,11 @@
 """The command line, run end to end as a user runs it."""
 
+import io
 import json
 import subprocess
 import sys
 
+import pytest
 from conftest import CAPTURES, CORPUS, EXIM_TRACES
 
 from straceparse.cli import main
@@ -176,3 +178,62 @@ def test_scan_cut_gzip_on_stdin_exit_two():
         b"straceparse: error: cannot read compressed input: Compressed file ended before the end-of-stream "
         b"marker was reached; decompress what is there (for example zcat FILE > trace.log) and read that\n"
     )
+
+
+# ---------------------------------------------------------------- Ctrl-C and standard input
+
+
+class _InputCutByCtrlC(io.BufferedIOBase):
+    """Standard input that gives one block of a trace, then a Ctrl-C while the command waits for more."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self._data = data
+
+    def readable(self):
+        return True
+
+    def read1(self, size=-1):
+        if self._data:
+            data, self._data = self._data, b""
+            return data
+        raise KeyboardInterrupt
+
+    read = read1
+
+
+def test_scan_stdin_ctrl_c_reports(monkeypatch, capsys):
+    with open(EXIM, "rb") as handle:
+        data = handle.read()
+    monkeypatch.setattr("straceparse.cli.open_trace", lambda path: _InputCutByCtrlC(data))
+    assert main(["scan", *POLL_RULE, "-"]) == 1
+    out = capsys.readouterr().out
+    assert "<stdin>: read until Ctrl-C; the report covers the lines that came before it.\n" in out
+    assert "8 connections lost 1.60 s to poll timeouts before close\n" in out
+
+
+def test_scan_ctrl_c_while_parsing_exits_130(monkeypatch, capsys):
+    def interrupted(*sources, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("straceparse.cli.scan", interrupted)
+    assert main(["scan", EXIM]) == 130
+    assert capsys.readouterr().err == "straceparse: interrupted\n"
+
+
+def test_scan_stdin_same_as_file():
+    with open(EXIM, "rb") as handle:
+        piped = run("scan", "--format", "json", "-", stdin=handle.read().decode("utf-8"))
+    from_file = run("scan", "--format", "json", EXIM)
+    assert json.loads(piped.stdout)["summary"]["events"] == json.loads(from_file.stdout)["summary"]["events"]
+    assert piped.stdout.replace("<stdin>", EXIM) == from_file.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_command_grows_stdin_pipe():
+    # 1032 is F_GETPIPE_SZ.  The entry point grows the pipe before the package loads.
+    script = "import fcntl; from straceparse.__main__ import _grow_stdin_pipe; _grow_stdin_pipe(); print(fcntl.fcntl(0, 1032))"
+    result = subprocess.run([sys.executable, "-c", script], input="", capture_output=True, text=True, check=True)
+    with open("/proc/sys/fs/pipe-max-size") as handle:
+        limit = int(handle.read())
+    assert int(result.stdout) == (1 << 20 if limit >= 1 << 20 else 65536)
