@@ -1545,12 +1545,14 @@ _MAGIC = [
     (b"BZh", bz2.open),
 ]
 
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
 try:  # zstd only when the optional zstandard module is installed; it is not a dependency
     import zstandard
 except ImportError:  # pragma: no cover - depends on the environment
     zstandard = None
 else:  # pragma: no cover - depends on the environment
-    _MAGIC.append((b"\x28\xb5\x2f\xfd", lambda path, mode: zstandard.open(path, mode)))
+    _MAGIC.append((_ZSTD_MAGIC, lambda path, mode: zstandard.open(path, mode)))
 
 
 def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
@@ -1566,6 +1568,7 @@ def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
         for prefix, opener in _MAGIC:
             if magic.startswith(prefix):
                 return opener(stdin, "rb")
+        _refuse_zstd("<stdin>", magic, "pipe it through zstd -dc")
         return stdin
     try:
         handle = open(path, "rb")
@@ -1577,7 +1580,19 @@ def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
         if magic.startswith(prefix):
             handle.close()
             return opener(path, "rb")
+    if magic.startswith(_ZSTD_MAGIC):
+        handle.close()
+        _refuse_zstd(os.fspath(path), magic, "zstd -d %s" % os.fspath(path))
     return handle
+
+
+def _refuse_zstd(name: str, magic: bytes, command: str) -> None:
+    """Raise InputError for zstd data when the optional zstandard module is missing."""
+    if magic.startswith(_ZSTD_MAGIC) and zstandard is None:
+        raise InputError(
+            "%s: the trace is zstd-compressed and the optional zstandard module is not installed; "
+            "decompress it first (%s) or install the module (pip install zstandard)" % (name, command)
+        )
 
 
 _BLOCK = 1 << 16  # bytes read and decoded at a time from a binary stream; 1 MB added 9 MB to the peak RSS

@@ -197,10 +197,26 @@ def _directory_files(directory: str, skipped: Optional[List[str]] = None) -> Lis
     return found
 
 
+def _prefix_files(prefix: str) -> List[str]:
+    """Return the ``PREFIX.PID`` files that ``strace -ff -o PREFIX`` wrote, sorted by pid, or none."""
+    directory, base = os.path.split(prefix)
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        match = _PID_SUFFIX.match(name)
+        if match is not None and name[: name.rfind(".")] == base:
+            found.append((int(name[name.rfind(".") + 1 :]), os.path.join(directory, name)))
+    return [path for _, path in sorted(found)]
+
+
 def group_sources(sources: Iterable[object]) -> List[object]:
     """Replace directories and runs of ``-ff`` files among ``sources`` by :class:`TraceSet` objects.
 
-    A directory always becomes a trace set.  Paths named ``PREFIX.PID`` whose
+    A directory always becomes a trace set, and so does a path that does not
+    exist but is the prefix of ``PREFIX.PID`` files (``strace -ff -o PREFIX``).  Paths named ``PREFIX.PID`` whose
     lines have no pid column are grouped by prefix, at the place of the first
     one.  A file whose lines carry pids (``strace -f``) stays a trace of its
     own whatever its name.  Other sources (open files, ``-``, lines) pass
@@ -220,6 +236,12 @@ def group_sources(sources: Iterable[object]) -> List[object]:
         if os.path.isdir(path):
             grouped.append(trace_set(path))
             continue
+        if not os.path.exists(path):
+            prefixed = _prefix_files(path)
+            if prefixed:
+                # The prefix given to strace -ff -o: its PREFIX.PID files are the trace.
+                grouped.append(trace_set(*prefixed))
+                continue
         match = _PID_SUFFIX.match(os.path.basename(path))
         if match is None or not os.path.isfile(path) or _has_pid_column(path):
             grouped.append(source)

@@ -237,3 +237,45 @@ def test_command_grows_stdin_pipe():
     with open("/proc/sys/fs/pipe-max-size") as handle:
         limit = int(handle.read())
     assert int(result.stdout) == (1 << 20 if limit >= 1 << 20 else 65536)
+
+
+# The first 3 lines of exim-f-r-s128.strace, compressed with `zstd -c` (zstd 1.5.4).
+EXIM_HEAD_ZSTD = bytes.fromhex(
+    "28b52ffd04585d0700c28e322500a9ac0ea8f8c27ebd3ba8bef81fbe4065cc230ad61ba47a3fc651ad1033b5ddffffd51f5e86ee6e"
+    "f0432fc364cdd78f73791c805092c1444d105641d2427441040eabc22a487a8c2e8755b020004516765156f5b878a6f338a9dbf67e9c"
+    "eeb68db58c4803305fbf71c4e301990e09d99e764f43bf71844cbccbd57b439f9077685d3013d39b65cdd78f08308bd8053ec28c53b80"
+    "a49dd344edb960ee70a6552ef826fcd1469ab447ab993f011062cf0e0113236edc392d36c27735791f080bd8b3ffc56f4e964e80c0b00"
+    "ef18795a2e74d5ca5ccd1a87eba24c2f4a5b7a25646e6606e75a000780867672"
+)
+
+
+def _zstandard_installed():
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(_zstandard_installed(), reason="the zstandard module reads zstd traces when it is installed")
+def test_scan_zstd_without_module_says_so(tmp_path):
+    path = tmp_path / "trace.log.zst"
+    path.write_bytes(EXIM_HEAD_ZSTD)
+    result = run("scan", str(path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "straceparse: error: %s: the trace is zstd-compressed and the optional zstandard module is not installed; "
+        "decompress it first (zstd -d %s) or install the module (pip install zstandard)\n" % (path, path)
+    )
+
+
+@pytest.mark.skipif(_zstandard_installed(), reason="the zstandard module reads zstd traces when it is installed")
+def test_scan_zstd_stdin_without_module_says_so():
+    result = subprocess.run(
+        [sys.executable, "-m", "straceparse", "scan", "-"], input=EXIM_HEAD_ZSTD, capture_output=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "straceparse: error: <stdin>: the trace is zstd-compressed and the optional zstandard module is not "
+        "installed; decompress it first (pipe it through zstd -dc) or install the module (pip install zstandard)\n"
+    )

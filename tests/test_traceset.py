@@ -120,6 +120,21 @@ def test_scan_listed_ff_files_as_one():
     ]
 
 
+def test_scan_ff_prefix_as_directory():
+    # The name given to strace -ff -o is not a file: its PREFIX.PID files are read.
+    as_prefix = scan(str(EXIM_TRACES / "exim-ff-tt-T" / "exim"), select=["poll-timeout-before-close"])
+    as_directory = scan(EXIM_TRACES / "exim-ff-tt-T", select=["poll-timeout-before-close"])
+    assert [finding.to_dict() for finding in as_prefix.findings] == [
+        finding.to_dict() for finding in as_directory.findings
+    ]
+    assert len(as_prefix.summary["files"]) == 42
+
+
+def test_missing_path_not_a_prefix():
+    with pytest.raises(InputError, match="cannot open trace: No such file or directory"):
+        scan(str(EXIM_TRACES / "exim-ff-tt-T" / "exi"))
+
+
 def test_group_sources_keeps_f_logs_apart():
     log = EXIM_TRACES / "exim-f-tt-T-yy.strace"
     ff_file = EXIM_TRACES / "exim-ff-tt-T" / "exim.14355"
