@@ -140,6 +140,10 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
         out.append("skipped %s not named PREFIX.PID: %s" % (_plural(len(skipped), "file"), ", ".join(skipped[:5])))
     examples = summary.get("unparsed_examples") or []
     if examples:
+        reasons = summary.get("unparsed_reasons") or {}
+        if len(reasons) > 1:
+            out.append("unparsed lines by reason: %s (docs/limits.md)" % ", ".join(
+                "%d %s" % (count, reason) for reason, count in reasons.items()))
         shown = ", ".join("%s:%d (%s)" % (e["file"], e["line"], e["reason"]) for e in examples[:3])
         out.append("unparsed: %s%s; `straceparse parse FILE` shows every line and why" % (
             shown, ", ..." if summary["unparsed"] > 3 else ""))

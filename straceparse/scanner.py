@@ -211,6 +211,13 @@ def scan(
         encoded = run.unparsed_reasons.get("quoted-printable", 0)
         if encoded:
             notes.append(_quoted_printable_note(names, encoded))
+        elif run.unparsed > run.events - run.unparsed:
+            notes.append(
+                "%s: most of it could not be read (%d unparsed line%s against %d parsed event%s), so the "
+                "rules checked only a small part; straceparse parse shows why each line failed"
+                % (", ".join(names), run.unparsed, "" if run.unparsed == 1 else "s", run.events - run.unparsed,
+                   "" if run.events - run.unparsed == 1 else "s")
+            )
         for reason, count in run.unparsed_reasons.items():
             reasons[reason] = reasons.get(reason, 0) + count
         events += run.events

@@ -123,6 +123,20 @@ def test_scan_plain_trace_no_mail_note():
     assert report.notes() == []
 
 
+def test_scan_mostly_unreadable_note():
+    path = str(CORPUS / "27-copyparty-tcp-debug-Tttyy-barepid.log")  # a forum post: prose around a few calls
+    assert scan(path).notes() == [
+        "%s: most of it could not be read (22 unparsed lines against 2 parsed events), so the rules checked "
+        "only a small part; straceparse parse shows why each line failed" % path
+    ]
+
+
+def test_cli_unparsed_reasons_line(capsys):
+    main(["scan", MAIL])
+    out = capsys.readouterr().out
+    assert "\nunparsed lines by reason: 50 quoted-printable, 10 incomplete, 10 not-strace (docs/limits.md)\n" in out
+
+
 def test_quoted_printable_note_decode_advice_works(tmp_path):
     # The advice in the note, followed: the decoded mail gives its calls.
     import quopri
