@@ -195,15 +195,36 @@ class Syscall(Event):
                 cached = error
             object.__setattr__(self, "_args", cached)
         if isinstance(cached, ParseError):
-            raise ParseError(
-                cached.reason,
-                file=self.file,
-                line=self.line,
-                column=cached.column,
-                text=self.args_text,
-                expected=cached.expected,
-            )
+            line, column, text = self._position(cached.column)
+            reason = cached.reason
+            if column != cached.column:
+                reason = reason.replace("at column %d" % cached.column, "at column %d" % column, 1)
+            raise ParseError(reason, file=self.file, line=line, column=column, text=text, expected=cached.expected)
         return cached
+
+    def _position(self, column: Optional[int]) -> Tuple[int, Optional[int], str]:
+        """Map a column of :attr:`args_text` to (line number, column, text) of the log line it was printed on.
+
+        Editors jump to FILE:LINE:COLUMN, so the error names the place in
+        the log.  Where the arguments cannot be found verbatim in their line
+        (a line joined from pieces), the column is that of ``args_text``.
+        """
+        unchanged = (self.line, column, self.args_text)
+        if column is None or self.cuts or len(self.raw) != len(self.lines):
+            return unchanged
+        split = self.split if self.split is not None else len(self.args_text)
+        if column - 1 < split or len(self.raw) < 2:
+            index, part, offset = 0, self.args_text[:split], column - 1
+            start = self.raw[0].find(self.syscall + "(")
+            start = start + len(self.syscall) + 1 if start >= 0 else -1
+        else:
+            index, part, offset = 1, self.args_text[split:], column - 1 - split
+            start = self.raw[1].find(" resumed>")
+            start = start + len(" resumed>") if start >= 0 else -1
+        raw = self.raw[index]
+        if start < 0 or not raw.startswith(part, start):
+            return unchanged
+        return self.lines[index], start + offset + 1, raw
 
     def try_args(self) -> Optional[Tuple[Any, ...]]:
         """Return :attr:`args`, or None when the argument text does not parse."""

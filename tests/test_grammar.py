@@ -340,4 +340,30 @@ def test_lazy_argument_error_names_line():
         event.args
     assert raised.value.file == "t.log"
     assert raised.value.line == 2
-    assert raised.value.column == 4
+    assert raised.value.column == 8  # of the log line "foo(1, (2) = 0", not of its arguments
+
+
+# Real lines, each with one damaged argument: the error's line and column point into the log.
+ARGUMENT_ERROR_PLACES = [
+    # A -X raw line of sh-ls-stat-f-tt-T-X-raw.strace with "&&" put after the flags.
+    (['123 statx(AT_FDCWD, "/x", |0x800 &&, 0x2) = 0'], 1, 36),
+    # A split poll of exim-f-r-s128.strace with its resumed half damaged.
+    (
+        [
+            "13524      0.000032 poll([{fd=6, events=POLLIN}], 1, 200 <unfinished ...>",
+            "13524      0.200326 <... poll resumed>, ,) = 0 (Timeout)",
+        ],
+        2,
+        41,
+    ),
+]
+
+
+@pytest.mark.parametrize("lines, line, column", ARGUMENT_ERROR_PLACES)
+def test_argument_error_place_in_log(lines, line, column):
+    event = [event for event in parse_lines(lines, file="t.log") if event.kind == "syscall"][0]
+    with pytest.raises(ParseError) as raised:
+        event.args
+    assert (raised.value.line, raised.value.column) == (line, column)
+    assert raised.value.text == lines[line - 1]
+    assert "at column %d" % column in raised.value.reason
