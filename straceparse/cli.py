@@ -12,6 +12,7 @@ import json
 import lzma
 import os
 import sys
+import types
 import zlib
 from typing import Iterator, Optional, Sequence
 
@@ -28,7 +29,7 @@ from .redact import redact_report
 from .report import FORMATS, render
 from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
 from .rules.config import merge_settings
-from .scanner import INPUT_FORMATS, events_of, scan
+from .scanner import INPUT_FORMATS, events_of, not_a_trace, scan
 from .summary import SummaryTable, compare_summaries, format_comparison, read_summaries
 
 __all__ = ["main"]
@@ -287,9 +288,19 @@ def _run_diff(options: argparse.Namespace) -> int:
 
 def _run_parse(options: argparse.Namespace) -> int:
     write = sys.stdout.write
+    # Counted as scan counts them, so that input with no trace line fails here too.
+    seen = types.SimpleNamespace(events=0, unparsed_examples=[])
+    parsed = False
     for event in events_of(options.files, options.input_format):
         write(json.dumps(event.to_dict(), ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8"))
         write("\n")
+        seen.events += 1
+        if event.kind != "unparsed":
+            parsed = True
+        elif not seen.unparsed_examples:
+            seen.unparsed_examples.append((event.file, event.line, event.reason))
+    if not parsed:
+        raise not_a_trace(options.files, seen, options.input_format)
     return EXIT_CLEAN
 
 

@@ -205,7 +205,7 @@ def scan(
             names = [_name(source)]
         files.extend(names)
         if run.events == run.unparsed:
-            raise _not_a_trace(names, run, input_format)
+            raise not_a_trace(names, run, input_format)
         if _holds_only_summaries(run):
             summary_only.extend(names)
         encoded = run.unparsed_reasons.get("quoted-printable", 0)
@@ -251,11 +251,13 @@ def scan(
     return ScanReport(tuple(findings), summary)
 
 
-def _not_a_trace(names: Sequence[str], run: Scan, input_format: str) -> InputError:
+def not_a_trace(names: Sequence[str], run: Any, input_format: str = "auto") -> InputError:
     """Build the error for a source none of whose lines is a trace line.
 
     A source of several files (``strace -ff`` output, a directory) names them
-    all, and its example line names its own file.
+    all, and its example line names its own file.  ``run`` is a
+    :class:`~straceparse.rules.Scan`, or any object with its ``events`` count
+    and ``unparsed_examples`` list.
     """
     listed = ", ".join(names)
     several = len(names) > 1
@@ -271,6 +273,11 @@ def _not_a_trace(names: Sequence[str], run: Scan, input_format: str) -> InputErr
             "%s: none of the %d lines of these %d files could be read%s (%s:%d: %s); "
             "check that the files are strace or ftrace output"
             % (listed, run.events, len(names), read_as, file, line, reason)
+        )
+    if run.events == 1:
+        return InputError(
+            "%s: its one line could not be read%s (%s); check that the file is strace or ftrace output"
+            % (listed, read_as, reason)
         )
     return InputError(
         "%s: none of its %d lines could be read%s (line %d: %s); check that the file is strace or ftrace output"

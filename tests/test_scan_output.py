@@ -269,6 +269,34 @@ def test_not_a_trace_several_empty(tmp_path, capsys):
     )
 
 
+def test_parse_not_a_trace_exit_two(capsys):
+    # parse prints each line's event for jq, then fails as scan does.
+    assert main(["parse", str(ANALYSIS)]) == 2
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 90
+    assert captured.err == (
+        "straceparse: error: %s: none of its 90 lines could be read (line 1: not-strace); "
+        "check that the file is strace or ftrace output\n" % ANALYSIS
+    )
+
+
+def test_parse_empty_file_exit_two(tmp_path, capsys):
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    assert main(["parse", str(empty)]) == 2
+    assert capsys.readouterr().err == "straceparse: error: %s: no lines to read; expected strace or ftrace output\n" % empty
+
+
+def test_not_a_trace_one_line(tmp_path, capsys):
+    lone = tmp_path / "note.txt"
+    lone.write_text("user@vm:~$ strace -f ./server\n")  # the prompt line of a pasted trace, alone
+    assert main(["scan", str(lone)]) == 2
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s: its one line could not be read (not-strace); "
+        "check that the file is strace or ftrace output\n" % lone
+    )
+
+
 # ---------------------------------------------------------------- top on files without function durations
 
 TOP_ERROR = (
