@@ -378,7 +378,10 @@ def _run_top(options: argparse.Namespace) -> int:
 def _last_table(path: str) -> SummaryTable:
     tables = read_summaries(path)
     if not tables:
-        raise InputError("%s: no strace summary table found (a header like '%% time     seconds ...')" % path)
+        raise InputError(
+            "%s: no strace summary table found (a header like '%% time     seconds ...'); summary compares the "
+            "tables of strace -c or -C; for a trace of the calls themselves, use straceparse scan or diff" % path
+        )
     return tables[-1]
 
 

@@ -231,7 +231,9 @@ def test_cli_summary_without_table(capsys):
     status = cli.main(["summary", trace, str(SUMMARY / "exim-c-f.txt")])
     assert status == cli.EXIT_ERROR
     assert capsys.readouterr().err == (
-        "straceparse: error: %s: no strace summary table found (a header like '%% time     seconds ...')\n" % trace
+        "straceparse: error: %s: no strace summary table found (a header like '%% time     seconds ...'); "
+        "summary compares the tables of strace -c or -C; for a trace of the calls themselves, use straceparse "
+        "scan or diff\n" % trace
     )
 
 
