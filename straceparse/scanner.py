@@ -208,16 +208,7 @@ def scan(
             raise not_a_trace(names, run, input_format)
         if _holds_only_summaries(run):
             summary_only.extend(names)
-        encoded = run.unparsed_reasons.get("quoted-printable", 0)
-        if encoded:
-            notes.append(_quoted_printable_note(names, encoded))
-        elif run.unparsed > run.events - run.unparsed:
-            notes.append(
-                "%s: most of it could not be read (%d unparsed line%s against %d parsed event%s), so the "
-                "rules checked only a small part; straceparse parse shows why each line failed"
-                % (", ".join(names), run.unparsed, "" if run.unparsed == 1 else "s", run.events - run.unparsed,
-                   "" if run.events - run.unparsed == 1 else "s")
-            )
+        notes.extend(_unread_notes(names, run))
         for reason, count in run.unparsed_reasons.items():
             reasons[reason] = reasons.get(reason, 0) + count
         events += run.events
@@ -318,6 +309,21 @@ def _summary_only_note(names: Sequence[str]) -> str:
         "record without -c, or with -C, which prints both the calls and the table. "
         "To compare two summary tables, run straceparse summary BEFORE AFTER." % subject
     )
+
+
+def _unread_notes(names: Sequence[str], run: Scan) -> List[str]:
+    """Return the notes on a source whose unparsed lines a reader should know about: mail encoding, or most of it."""
+    encoded = run.unparsed_reasons.get("quoted-printable", 0)
+    if encoded:
+        return [_quoted_printable_note(names, encoded)]
+    parsed = run.events - run.unparsed
+    if run.unparsed <= parsed:
+        return []
+    return [
+        "%s: most of it could not be read (%d unparsed line%s against %d parsed event%s), so the rules checked "
+        "only a small part; straceparse parse shows why each line failed"
+        % (", ".join(names), run.unparsed, "" if run.unparsed == 1 else "s", parsed, "" if parsed == 1 else "s")
+    ]
 
 
 def _quoted_printable_note(names: Sequence[str], count: int) -> str:
