@@ -250,10 +250,10 @@ def parse_arguments_with_lark(text: str, *, file: str = "<string>", line: int | 
 def is_arguments_prefix(text: str) -> bool:
     """True when ``text`` is the start of an argument list the grammar could still finish.
 
-    The parser uses it before it holds a wrapped line for a later one: the
-    text so far must lex and parse up to its end, though it may lack the
-    rest.  A token cut by the line end, such as an open string or comment,
-    makes it False.
+    The parser checks it before a wrapped line waits for the line that ends
+    the call.  The text so far must lex and parse up to its end, though it
+    may lack the rest.  A token cut at the end, such as an open string or
+    comment, makes it False.
     """
     try:
         interactive = strace_parser().parse_interactive(text, start="arguments")

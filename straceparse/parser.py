@@ -897,7 +897,7 @@ class StraceParser:
         layout = held.layout[-1]
         if held.duration is not None or layout.unavailable or held.stack or held.dump is not None:
             return False
-        if _PREFIX.match(raw).end() > 0 or "(" in raw:
+        if _PREFIX.match(raw).end() > 0 or "(" in raw or raw.startswith(("--- ", "+++ ", "strace: ")):
             return False
         after = held.retval_text + " " + raw
         retval, errno, retval_text, duration, digits, unavailable = _split_result(after)
@@ -1059,12 +1059,13 @@ class StraceParser:
             return []
         first = opened.wraps[0][0] if opened.wraps else opened.tried
         if opened.tried is not None:
-            lines = "line %d" % first if first == opened.tried else "lines %d to %d" % (first, opened.tried)
-            detail = "the line stops before the call's end, and the call joined with %s does not parse" % lines
+            detail = "the line stops before the call's end, and the call joined with %s does not parse" % _line_span(
+                first, opened.tried
+            )
         elif opened.wraps:
-            last = opened.wraps[-1][0]
-            lines = "line %d" % first if first == last else "lines %d to %d" % (first, last)
-            detail = "the line stops before the call's end, and no line after %s ends the call" % lines
+            detail = "the line stops before the call's end, and no line after %s ends the call" % _line_span(
+                first, opened.wraps[-1][0]
+            )
         else:
             detail = "the line stops before the call's end and no line continues it"
         events: List[Event] = [self._unparsed(opened.number, opened.raw, "incomplete", detail)]
@@ -1502,6 +1503,11 @@ def _arguments_parse(events: List[Event], start: Optional[_Start]) -> bool:
         except ParseError:
             return False
     return True
+
+
+def _line_span(first: int, last: int) -> str:
+    """Name a run of line numbers: ``line 50`` or ``lines 50 to 52``."""
+    return "line %d" % first if first == last else "lines %d to %d" % (first, last)
 
 
 def _ip_text(ip: Optional[int], width: int) -> str:
