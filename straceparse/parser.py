@@ -709,9 +709,7 @@ class StraceParser:
         table = self._tables.finish()
         if table is not None:
             events.append(table)
-        while self._open is not None:
-            # A line held as a wrap, read again alone, may start a call of its own that waits in turn.
-            events.extend(self._close_open())
+        events.extend(self._close_all())
         starts, self._starts = self._starts, {}
         for pid, start in starts.items():
             events.append(self._never_resumed(pid, start))
@@ -924,7 +922,7 @@ class StraceParser:
         else:
             own = self._parse(number, raw, (number,), (raw,), ())
             if own is not None:
-                return self._close_open() + own
+                return self._close_all() + own
             if opened.message is not None:
                 # An attach message cut the call after ", ": the next argument starts this line.
                 joined = self._join(opened, number, raw, "")
@@ -1071,6 +1069,13 @@ class StraceParser:
         events: List[Event] = [self._unparsed(opened.number, opened.raw, "incomplete", detail)]
         for number, raw in opened.wraps:
             events.extend(self._line(number, raw))
+        return events
+
+    def _close_all(self) -> List[Event]:
+        """Close the waiting call's line, and any that a line held as its wrap starts when it is read again alone."""
+        events: List[Event] = []
+        while self._open is not None:
+            events.extend(self._close_open())
         return events
 
     # -- one logical line

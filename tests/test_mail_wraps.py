@@ -122,6 +122,11 @@ NOT_JOINED = {
         [_line(53), _line(59), _line(63)], [((1, 2), "syscall"), ((3,), "syscall")]
     ),
     "wrap after the prefix": ([_line(49), "[pid  2558] " + _line(50)], [((1,), "incomplete"), ((2,), "not-strace")]),
+    # A held line that starts a call when read again alone is closed before the line of its own.
+    "held wrap starts a call": (
+        [_line(49), _line(50), "makedev(0x1,", _line(57), "0x3)}, NULL, 8) = 0"],
+        [((1,), "incomplete"), ((2,), "not-strace"), ((3,), "incomplete"), ((4,), "syscall"), ((5,), "not-strace")],
+    ),
 }
 
 
