@@ -105,9 +105,10 @@ def test_resumed_errno_wrap_joined():
     assert event.render() == lines
 
 
-# Real lines of the decoded mail, put together so that the line after a
-# wrapped one does not continue it: (lines, the events as (lines, kind or reason)).
-# Line 57 and line 63 parse on their own, and a stray "}" breaks the last line of the wrapped rt_sigaction.
+# Real lines of the decoded mail, put together so that the line after a wrapped
+# one does not continue it.  Each case gives the lines, then each event's lines
+# with its kind or unparsed reason.  Lines 57 and 63 parse on their own, and a
+# stray "}" breaks the last line of the wrapped rt_sigaction.
 CLOSE_BROKEN = _line(51).replace("}", "}}")
 NOT_JOINED = {
     "call then own line": ([_line(49), _line(57)], [((1,), "incomplete"), ((2,), "syscall")]),
@@ -151,7 +152,7 @@ def test_errno_wrap_then_own_line_keeps_text():
     assert pause.retval_text == "? ERESTARTSYS (To be"
 
 
-# The detail of an `incomplete` line: (lines, the detail of line 1).
+# The lines, then the detail of the `incomplete` event of line 1.
 INCOMPLETE_DETAILS = {
     "no continuation": ([_line(49), _line(57)], "the line stops before the call's end and no line continues it"),
     "join does not parse": (
