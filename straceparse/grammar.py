@@ -42,7 +42,7 @@ from .values import (
     read_number,
 )
 
-__all__ = ["parse_arguments", "parse_arguments_with_lark", "parse_line_tree", "strace_parser"]
+__all__ = ["is_arguments_prefix", "parse_arguments", "parse_arguments_with_lark", "parse_line_tree", "strace_parser"]
 
 GRAMMAR_DIR = pathlib.Path(__file__).with_name("grammars")
 
@@ -245,6 +245,22 @@ def parse_arguments_with_lark(text: str, *, file: str = "<string>", line: int | 
     The tests use it as the reference that :func:`read_arguments` must match.
     """
     return _arguments_or_parse_error(_parse_with_lark, text, file, line)
+
+
+def is_arguments_prefix(text: str) -> bool:
+    """True when ``text`` is the start of an argument list the grammar could still finish.
+
+    The parser checks it before a wrapped line waits for the line that ends
+    the call.  The text so far must lex and parse up to its end, though it
+    may lack the rest.  A token cut at the end, such as an open string or
+    comment, makes it False.
+    """
+    try:
+        interactive = strace_parser().parse_interactive(text, start="arguments")
+        interactive.exhaust_lexer()
+    except (lark.exceptions.LarkError, RecursionError):
+        return False
+    return True
 
 
 def parse_line_tree(text: str, *, file: str = "<string>", line: int | None = None) -> Any:

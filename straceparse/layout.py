@@ -18,6 +18,7 @@ __all__ = [
     "format_stamp",
     "render_event",
     "render_frame",
+    "render_logical_lines",
     "render_dump",
     "render_dump_line",
     "render_buffer_header",
@@ -133,7 +134,8 @@ def _result(layout: LineLayout, event) -> str:
     return text
 
 
-def _syscall_lines(event) -> List[str]:
+def render_logical_lines(event) -> List[str]:
+    """Render a syscall's logical lines (its start and its resumed half) before its cuts split them into physical lines."""
     layouts = event.layout
     name = event.syscall
     number = event.syscall_number
@@ -239,7 +241,7 @@ def _split_cuts(lines: List[str], cuts: Tuple[Tuple[int, int, str, Optional[str]
 def render_event(event) -> List[str]:
     """Render ``event`` back to the lines it came from, stack frames and hexdump included."""
     if event.kind == "syscall":
-        lines = _syscall_lines(event)
+        lines = render_logical_lines(event)
     else:
         body = _BODIES[event.kind](event)
         lines = [_prefix(event.layout[0], event, event.timestamp, event.time, event.syscall_number) + body]

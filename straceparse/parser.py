@@ -41,7 +41,7 @@ import attrs
 
 from .errors import InputError, ParseError
 from .events import Event, Exit, Message, Signal, StackFrame, Syscall, Unparsed, _SyscallDraft, new_syscall
-from .layout import LineLayout, render_buffer_header, render_dump_line
+from .layout import LineLayout, render_buffer_header, render_dump_line, render_logical_lines
 from .summary import SummaryTableReader
 
 __all__ = ["parse", "parse_file", "parse_lines", "open_trace", "read_lines"]
@@ -138,6 +138,7 @@ _PRINTS = re.compile(_CALL_PREFIX + r"(?:(?:write|writev|pwrite64|pwritev2?)\([1
 _INLINE_OUTPUT = re.compile(r"\bwrite\([12](?:<[^<>]*>)?, .*, (\d+)(\D.*)\)( +)= (\d+)")
 _FOLLOWERS = ("> ", "| ", "* ")  # how -k frame, hexdump and buffer header lines start, after their indentation
 _MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
+_MAX_WRAPS = 16  # middle lines a mail client's wraps may leave in one call before its last line
 _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
 # The line shape of most logs, ``strace -f -tt -T``: a pid (bare with -o, as
@@ -266,10 +267,13 @@ class _Open:
 
     ``head`` is the text so far, ``glued`` what was printed into it and cut
     off (program output, an attach message, a debug line), ``noise`` how many
-    lines of program output came since.
+    lines of program output came since.  ``wraps`` contains the (number, raw)
+    of the lines a mail client wrapped off the call that are already joined
+    into ``head`` with a space, and ``cuts`` the cut of each in ``head``.
+    ``tried`` is the number of the last line whose join did not parse.
     """
 
-    __slots__ = ("number", "head", "raw", "glued", "noise", "noise_bytes", "message")
+    __slots__ = ("number", "head", "raw", "glued", "noise", "noise_bytes", "message", "wraps", "cuts", "tried")
 
     def __init__(self, number, head, raw, glued="", message=None):
         self.number = number
@@ -279,6 +283,9 @@ class _Open:
         self.noise = 0
         self.noise_bytes = 0  # the UTF-8 bytes of those lines, each with its line end
         self.message = message
+        self.wraps: Tuple[Tuple[int, str], ...] = ()
+        self.cuts: tuple = ()
+        self.tried: Optional[int] = None
 
 
 class _Line:
@@ -702,8 +709,7 @@ class StraceParser:
         table = self._tables.finish()
         if table is not None:
             events.append(table)
-        if self._open is not None:
-            events.extend(self._close_open())
+        events.extend(self._close_all())
         starts, self._starts = self._starts, {}
         for pid, start in starts.items():
             events.append(self._never_resumed(pid, start))
@@ -877,27 +883,33 @@ class StraceParser:
     # -- continuations
 
     def _rewrap(self, held: Syscall, number: int, raw: str) -> bool:
-        """Join ``raw`` onto the last call when a wrap cut its errno text: ``(Resource`` / ``temporarily unavailable)``."""
+        """Join ``raw`` onto the last call when a wrap cut its errno text: ``(Resource`` / ``temporarily unavailable)``.
+
+        The call may be a resumed half merged with its start, or a call
+        already joined from wrapped lines: the errno text ends its last
+        logical line, where the new cut goes.
+        """
         text = held.retval_text
         if text.count("(") <= text.count(")"):
             return False
-        if len(held.raw) != 1 or held.duration is not None or held.stack or held.dump is not None:
+        layout = held.layout[-1]
+        if held.duration is not None or layout.unavailable or held.stack or held.dump is not None:
             return False
-        if _PREFIX.match(raw).end() > 0 or "(" in raw:
+        if _PREFIX.match(raw).end() > 0 or "(" in raw or raw.startswith(("--- ", "+++ ", "strace: ")):
             return False
         after = held.retval_text + " " + raw
         retval, errno, retval_text, duration, digits, unavailable = _split_result(after)
         if retval_text.count("(") != retval_text.count(")"):
             return False
-        layout = held.layout[0]
+        logical = render_logical_lines(held)
         self._held = attrs.evolve(
             held,
             retval_text=retval_text,
             duration=duration,
             lines=held.lines + (number,),
             raw=held.raw + (raw,),
-            layout=(attrs.evolve(layout, duration_digits=digits, unavailable=unavailable),),
-            cuts=((0, len(held.raw[0]), "", " "),),
+            layout=held.layout[:-1] + (attrs.evolve(layout, duration_digits=digits, unavailable=unavailable),),
+            cuts=held.cuts + ((len(logical) - 1, len(logical[-1]), "", " "),),
         )
         return True
 
@@ -910,7 +922,7 @@ class StraceParser:
         else:
             own = self._parse(number, raw, (number,), (raw,), ())
             if own is not None:
-                return self._close_open() + own
+                return self._close_all() + own
             if opened.message is not None:
                 # An attach message cut the call after ", ": the next argument starts this line.
                 joined = self._join(opened, number, raw, "")
@@ -925,13 +937,67 @@ class StraceParser:
                 joined = self._join(opened, number, raw, " ")
                 if joined is not None:
                     return joined
+                if not prints and self._hold_wrap(opened, number, raw):
+                    return []
             if own is None and opened.noise < _MAX_NOISE and prints and _noise_reason(raw) is None:
                 opened.noise += 1
                 opened.noise_bytes += _utf8_length(raw) + 1
+                opened.tried = None  # the line is the program's output, not the call's end
                 return [self._unparsed(number, raw, "program-output", "printed while line %d waited for its end" % opened.number)]
         events = self._close_open()
+        if self._open is not None:
+            # A line held as a wrap, replayed alone, started a call of its own that this line may continue.
+            return events + self._continue(self._open, number, raw)
         rest = self._parse(number, raw, (number,), (raw,), ())
         return events + (rest if rest is not None else self._rejected(number, raw))
+
+    def _hold_wrap(self, opened: _Open, number: int, raw: str) -> bool:
+        """Join ``raw`` into a call's line that still has no end, as a middle line of a call wrapped twice or more.
+
+        A mail client that wraps a long call leaves lines with no prefix
+        between its first line and its last.  ``raw`` is held only when it
+        has no prefix of its own and the call's argument text so far, with
+        ``raw`` joined by a space, is the start of an argument list the
+        grammar can finish.  The call is taken only if a later line ends it
+        and the whole joined text parses; otherwise :meth:`_close_open`
+        reads the held lines again one by one.
+        """
+        if opened.message is not None or len(opened.wraps) >= _MAX_WRAPS or _PREFIX.match(raw).end() > 0:
+            return False
+        if _noise_reason(raw) is not None:
+            return False
+        from .grammar import is_arguments_prefix
+
+        text = opened.head + " " + raw
+        arguments = self._arguments_so_far(text)
+        if arguments is None or not is_arguments_prefix(arguments):
+            return False
+        opened.cuts += ((0, len(opened.head), "", " "),)
+        opened.wraps += ((number, raw),)
+        opened.head = text
+        opened.tried = None
+        return True
+
+    def _arguments_so_far(self, text: str) -> Optional[str]:
+        """Return the argument text of a call's line that stops before its end, or None when ``text`` is no such line.
+
+        For a resumed half the start's arguments come first, and for a
+        signal line it is the siginfo so far.
+        """
+        body = text[_PREFIX.match(text).end() :]
+        if body.startswith("<... "):
+            end = body.find(" resumed>")
+            if end < 0:
+                return None
+            start = self._starts.get(self._envelope(text).pid)
+            before = start.args_text if start is not None and start.syscall == body[5:end] else ""
+            return before + body[end + len(" resumed>") :]
+        if body.startswith("--- "):
+            return body[4:].partition(" ")[2]
+        open_paren = body.find("(")
+        if open_paren <= 0 or not _NAME.match(body[:open_paren]):
+            return None
+        return body[open_paren + 1 :]
 
     def _join_output_end(self, opened: _Open, number: int, raw: str) -> Optional[List[Event]]:
         """Join the line that ends a call printing to fd 1 or 2 after the last of its output: ``two) = 7``.
@@ -961,7 +1027,7 @@ class StraceParser:
         if not glued and opened.message is None:
             head, glued = _strip_glued(head, rest, opened.noise_bytes + _utf8_length(tail))
         text = head + joiner + rest
-        cuts = ((0, len(head), glued, joiner),)
+        cuts = opened.cuts + ((0, len(head), glued, joiner),)
         if tail:
             # The output that starts the line goes back in front of the call's ")".
             cuts += ((0, len(head) + len(joiner), tail, None),)
@@ -970,21 +1036,47 @@ class StraceParser:
             dict(self._starts), set(self._live), self._prefixed, self._clock, self._delta_clock, self._day,
             self._last_clock,
         )
-        events = self._parse(opened.number, text, (opened.number, number), (opened.raw, raw), cuts)
+        wrapped = tuple(wrap[0] for wrap in opened.wraps)
+        lines = (opened.number,) + wrapped + (number,)
+        raws = (opened.raw,) + tuple(wrap[1] for wrap in opened.wraps) + (raw,)
+        events = self._parse(opened.number, text, lines, raws, cuts)
         if events is None or not _arguments_parse(events, self._starts.get(self._envelope(text).pid)):
             (
                 self._starts, self._live, self._prefixed, self._clock, self._delta_clock, self._day,
                 self._last_clock,
             ) = saved
+            opened.tried = number
             return None
         self._open = None
         return events
 
     def _close_open(self) -> List[Event]:
+        """Report the waiting call's line as ``incomplete`` and read the lines held as its wraps again, alone."""
         opened, self._open = self._open, None
         if opened is None:
             return []
-        return [self._unparsed(opened.number, opened.raw, "incomplete", "the line stops before the call's end and no line continues it")]
+        first = opened.wraps[0][0] if opened.wraps else opened.tried
+        if opened.tried is not None:
+            detail = "the line stops before the call's end, and the call joined with %s does not parse" % _line_span(
+                first, opened.tried
+            )
+        elif opened.wraps:
+            detail = "the line stops before the call's end, and no line after %s ends the call" % _line_span(
+                first, opened.wraps[-1][0]
+            )
+        else:
+            detail = "the line stops before the call's end and no line continues it"
+        events: List[Event] = [self._unparsed(opened.number, opened.raw, "incomplete", detail)]
+        for number, raw in opened.wraps:
+            events.extend(self._line(number, raw))
+        return events
+
+    def _close_all(self) -> List[Event]:
+        """Close the waiting call's line, and any that a line held as its wrap starts when it is read again alone."""
+        events: List[Event] = []
+        while self._open is not None:
+            events.extend(self._close_open())
+        return events
 
     # -- one logical line
 
@@ -1177,9 +1269,12 @@ class StraceParser:
         return [attrs.evolve(event, layout=layouts)]
 
     def _may_continue(self, raw: str) -> bool:
-        """True when ``raw`` is the start of a call whose end may be on a later line."""
+        """True when ``raw`` is the start of a call or signal line whose end may be on a later line."""
         match = _PREFIX.match(raw)
         body = raw[match.end() :]
+        if body.startswith("--- "):
+            # A signal line wrapped inside its siginfo: "--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER,".
+            return body.count("{") > body.count("}")
         open_paren = body.find("(")
         if open_paren <= 0 or not _NAME.match(body[:open_paren]):
             return body.startswith("<... ") and " resumed>" in body
@@ -1397,10 +1492,14 @@ class StraceParser:
 
 
 def _arguments_parse(events: List[Event], start: Optional[_Start]) -> bool:
-    """True when every call among ``events`` (or the unfinished ``start`` they stored) has arguments the grammar reads."""
+    """True when the grammar reads the arguments of every call among ``events`` and the siginfo of every signal.
+
+    With no events, the arguments of the unfinished ``start`` they stored are checked.
+    """
     from .grammar import parse_arguments
 
     texts = [event.args_text for event in events if isinstance(event, Syscall)]
+    texts += [event.info_text for event in events if isinstance(event, Signal) and event.info_text]
     if not events and start is not None:
         texts.append(start.args_text)
     for text in texts:
@@ -1409,6 +1508,11 @@ def _arguments_parse(events: List[Event], start: Optional[_Start]) -> bool:
         except ParseError:
             return False
     return True
+
+
+def _line_span(first: int, last: int) -> str:
+    """Name a run of line numbers: ``line 50`` or ``lines 50 to 52``."""
+    return "line %d" % first if first == last else "lines %d to %d" % (first, last)
 
 
 def _ip_text(ip: Optional[int], width: int) -> str:

@@ -18,6 +18,7 @@ from straceparse import Syscall, parse_lines
 from straceparse.events import new_syscall
 from straceparse.parser import StraceParser, open_trace, read_lines
 
+from conftest import CORPUS
 from test_dialects import STRACE_FILES, _ids
 
 
@@ -97,6 +98,13 @@ FRAME = " > /usr/lib/x86_64-linux-gnu/libc.so.6(brk+0xb) [0xf5a4b]"
 # The words of an attach message in a call's arguments, the call ending on the same line.
 WRITE_MESSAGE = '14299 19:25:09.312700 write(2, "strace: Process 14300 attached\\n", 31) = 31 <0.000012>'
 WRAPPED = "14293 19:25:08.540904 read(3, 0x7ffd, 832) = -1 EAGAIN (Resource"
+# Real lines of a mail-wrapped trace: rt_sigaction wrapped twice, a resumed
+# half wrapped in its errno text, a wrapped signal line, and a line of its own.
+MAIL = (CORPUS / "23-lkml-seccomp-email-decoded-wrapped.log").read_text().splitlines()
+TWICE_WRAPPED = MAIL[48:51]
+RESUMED_ERRNO_WRAPPED = [MAIL[52], MAIL[58], MAIL[59]]
+SIGNAL_WRAPPED = MAIL[60:62]
+KILL = MAIL[56]
 
 SEQUENCES = {
     "clone first": [CLONE, NO_PID],
@@ -116,6 +124,11 @@ SEQUENCES = {
     # A join of the two lines that does not parse is undone, then the fast loop stores a start.
     "undone join then start": [EXECVE[:60], ") = garbage", START],
     "summary table after": [EXECVE, "% time     seconds  usecs/call     calls    errors syscall", EXECVE],
+    "wrapped twice": TWICE_WRAPPED + [EXECVE],
+    "resumed errno wrapped": RESUMED_ERRNO_WRAPPED + [EXECVE],
+    "signal wrapped": SIGNAL_WRAPPED + [EXECVE],
+    # A held wrap that no line ends is read again alone before the line of its own.
+    "held wrap undone": TWICE_WRAPPED[:2] + [KILL, START, RESUMED],
 }
 
 
@@ -205,11 +218,12 @@ def _sample_lines():
         "exim-f-r-s128.strace", "exim-f-tt-T-yy.strace", "sh-spawn-f-tt-T-stderr.strace", "py-threads-f-ttt.strace",
         "ls-missing-f-r-stderr-piped.strace", "ls-X-verbose.strace",
     )
-    # Attach messages, hexdumps, -k frames, a -C table, -t -r stamps, a -ff file, a mail-wrapped paste.
+    # Attach messages, hexdumps, -k frames, a -C table, -t -r stamps, a -ff file, mail-wrapped pastes.
     starts = (
         "exim-f-r-s128-stderr.strace", "gzip-blob-s4096-hexdump-read3-write1.strace", "curl-k-network.strace",
         "sh-signals-C-f-r.strace", "py-storm-compute-t-r.strace", "exim.14349",
         "py-vectored-io-f-tt-T-read-write.strace", "23-lkml-seccomp-email-quoted-printable-wrapped.log",
+        "23-lkml-seccomp-email-decoded-wrapped.log",
     )
     sample = []
     for names, start, end in ((middles, 100, 160), (starts, 0, 60)):
