@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -101,7 +102,9 @@ def test_scan_all_rules_by_default():
 
 
 def test_console_script_runs():
-    result = subprocess.run(["straceparse", "rules"], capture_output=True, text=True, check=False)
+    # The script pip installed beside this Python: the venv's bin need not be on PATH.
+    script = os.path.join(os.path.dirname(sys.executable), "straceparse")
+    result = subprocess.run([script, "rules"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "\npoll-timeout-before-close\t" in result.stdout
 
