@@ -46,7 +46,7 @@ _EMAIL = r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9]
 # clock like 19:25:23 (not a valid address) stays as it is.
 _IPV6 = r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.\d)"
 _IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)"
-_HOME = r"(?<=/home/)[^/\s\"'\\]+"
+_HOME = r"(?<=/home/)[^/\s\"'\\<>,)]+"  # a user name ends where a path, -y decoration or argument does
 _HOST = (
     r"(?<![\w@./-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9](?![\w@/-]|\.\w)"

@@ -36,6 +36,11 @@ LINE_CASES = [
         '4242  openat(AT_FDCWD, "/home/[user-1]/.config/app.conf", O_RDONLY) = 3',
     ),
     (
+        # -yy names the working directory after AT_FDCWD: the user name ends at the decoration's ">".
+        '4242  openat(AT_FDCWD</home/jdoe>, "/home/jdoe/.notes", O_RDONLY) = 3</home/jdoe/.notes>',
+        '4242  openat(AT_FDCWD</home/[user-1]>, "/home/[user-1]/.notes", O_RDONLY) = 3</home/[user-1]/.notes>',
+    ),
+    (
         '4242  connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("10.1.2.3")}, 16) = 0',
         '4242  connect(3, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("[ip-1]")}, 16) = 0',
     ),
