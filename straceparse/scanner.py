@@ -189,6 +189,8 @@ def scan(
     rule_ids: List[str] = []
     notes: List[str] = []
     reasons: Dict[str, int] = {}
+    unread = 0
+    unread_examples: List[Dict[str, Any]] = []
     for source in group_sources(sources):
         chosen = list(rules) if rules is not None else select_rules(select, ignore, settings)
         if rules is not None:
@@ -209,6 +211,13 @@ def scan(
         if _holds_only_summaries(run):
             summary_only.extend(names)
         notes.extend(_unread_notes(names, run))
+        if run.unread_arguments:
+            notes.append(_unread_arguments_note(run))
+            unread += run.unread_arguments
+            unread_examples.extend(
+                {"file": error.file, "line": error.line, "column": error.column, "reason": error.reason}
+                for error in run.unread_argument_errors
+            )
         for reason, count in run.unparsed_reasons.items():
             reasons[reason] = reasons.get(reason, 0) + count
         events += run.events
@@ -231,6 +240,8 @@ def scan(
         "unparsed": unparsed,
         "unparsed_examples": examples[:5],
         "unparsed_reasons": dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
+        "unread_arguments": unread,
+        "unread_argument_examples": unread_examples[:5],
         "skipped_files": skipped,
         "summary_only_files": summary_only,
         "notes": ([_summary_only_note(summary_only)] if summary_only else []) + notes,
@@ -324,6 +335,18 @@ def _unread_notes(names: Sequence[str], run: Scan) -> List[str]:
         "only a small part; straceparse parse shows why each line failed"
         % (", ".join(names), run.unparsed, "" if run.unparsed == 1 else "s", parsed, "" if parsed == 1 else "s")
     ]
+
+
+def _unread_arguments_note(run: Scan) -> str:
+    """Build the note for calls whose arguments a rule needed and the grammar could not read."""
+    first = run.unread_argument_errors[0]
+    count = run.unread_arguments
+    return (
+        "%s:%d:%s: the rules skipped %s whose arguments could not be read (%s%s), so a finding may be missing; "
+        "event.args in Python or straceparse parse gives the error of each"
+        % (first.file, first.line, first.column, "1 call" if count == 1 else "%d calls" % count, first.reason,
+           "" if count == 1 else ", the first of them")
+    )
 
 
 def _quoted_printable_note(names: Sequence[str], count: int) -> str:

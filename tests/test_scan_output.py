@@ -98,6 +98,42 @@ def test_cli_summary_beside_trace(capsys):
     assert captured.err == ""
 
 
+# ---------------------------------------------------------------- arguments a rule needed and could not read
+
+
+def _exim_with_damaged_poll(tmp_path):
+    """Write exim-f-r-s128.strace with the "]" of the poll on line 772 taken out."""
+    lines = (EXIM_TRACES / "exim-f-r-s128.strace").read_text().split("\n")
+    assert lines[771] == "13524      0.000032 poll([{fd=6, events=POLLIN}], 1, 200 <unfinished ...>"
+    lines[771] = "13524      0.000032 poll([{fd=6, events=POLLIN}, 1, 200 <unfinished ...>"
+    path = tmp_path / "exim-damaged.strace"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_scan_counts_unread_arguments(tmp_path):
+    report = scan(str(_exim_with_damaged_poll(tmp_path)), select=["poll-timeout-before-close"])
+    assert len(report.findings) == 7  # one of the 8 timeouts is in the damaged call
+    assert report.summary["unread_arguments"] == 1
+    assert report.summary["unread_argument_examples"] == [
+        {"file": str(tmp_path / "exim-damaged.strace"), "line": 772, "column": 53,
+         "reason": "unexpected '200' at column 53; expected ']'"}
+    ]
+
+
+def test_scan_unread_arguments_note(tmp_path):
+    path = _exim_with_damaged_poll(tmp_path)
+    assert scan(str(path), select=["poll-timeout-before-close"]).notes() == [
+        "%s:772:53: the rules skipped 1 call whose arguments could not be read (unexpected '200' at column 53; "
+        "expected ']'), so a finding may be missing; event.args in Python or straceparse parse gives the error of "
+        "each" % path
+    ]
+
+
+def test_scan_clean_trace_no_unread_arguments():
+    assert scan(str(EXIM_TRACES / "exim-f-r-s128.strace")).summary["unread_arguments"] == 0
+
+
 # ---------------------------------------------------------------- quoted-printable mail text
 
 MAIL = str(CORPUS / "23-lkml-seccomp-email-quoted-printable-wrapped.log")  # =3D for =, soft line breaks

@@ -27,7 +27,7 @@ from typing import (
 
 import attrs
 
-from ..errors import StraceparseError
+from ..errors import ParseError, StraceparseError
 from ..events import Event, Syscall, Unparsed
 from ..processes import ProcessTable
 from ..processes import HANDLERS as TABLE_HANDLERS
@@ -560,6 +560,10 @@ class Scan:
         self.unparsed_examples: List[Tuple[str, int, str]] = []
         #: reason -> how many unparsed lines gave it.
         self.unparsed_reasons: Dict[str, int] = {}
+        #: How many syscalls had arguments that a rule asked for and the grammar could not read, and
+        #: the ParseError of the first few: such a call may hide a finding.
+        self.unread_arguments = 0
+        self.unread_argument_errors: List[ParseError] = []
         self.other_events: Dict[type, int] = {}
         self.first_time: Optional[float] = None
         self.last_time: Optional[float] = None
@@ -636,7 +640,8 @@ class Scan:
                 time = event.time
                 # Rules added for this event only; None on almost every event.
                 extra: Optional[FrozenSet[int]] = None
-                if isinstance(event, Syscall):
+                syscall = isinstance(event, Syscall)
+                if syscall:
                     name = event.syscall
                     text = event.args_text
                     try:
@@ -731,6 +736,9 @@ class Scan:
                         log.warning(
                             "%s:%d: rule %s skipped the event: %s", event.file, event.line, feed.__self__.id, error
                         )
+                # The arguments a rule read, or the ParseError it got and went on without.
+                if syscall and event._args is not None and event._args.__class__ is ParseError:
+                    self._count_unread(event)
         finally:
             self.events += count
             self.unparsed += unparsed
@@ -740,6 +748,15 @@ class Scan:
             # The last end of any pid is the last end of the trace.
             if pid_spans:
                 self.last_time = max(span[1] for span in pid_spans.values())
+
+    def _count_unread(self, event: Syscall) -> None:
+        """Count a syscall whose arguments a rule asked for and could not get."""
+        self.unread_arguments += 1
+        if len(self.unread_argument_errors) < _UNPARSED_EXAMPLES:
+            try:
+                event.args
+            except ParseError as error:
+                self.unread_argument_errors.append(error)
 
     def _start_span(self, pid: Optional[int], time: float, end: float) -> List[Any]:
         """Start and return the span of a pid first seen with a timestamp, and the trace's span for the first pid.
