@@ -24,7 +24,7 @@ from .diff import diff_events
 from .errors import InputError, StraceparseError
 from .events import Event
 from .ftrace import FunctionCall, GraphEvent, SyscallEnter, SyscallExit, TraceEvent, parse_ftrace
-from .parser import open_trace, parse
+from .parser import open_trace
 from .redact import redact_report
 from .report import FORMATS, render
 from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
@@ -269,7 +269,8 @@ def _syscalls_checked(paths: Sequence[str]) -> Iterator[Event]:
     """Yield the events of ``paths``; raise InputError when one of them holds no syscall to compare."""
     for path in paths:
         seen = False
-        for event in parse(path):
+        # events_of reads a directory or prefix of strace -ff files as one trace, as scan does.
+        for event in events_of([path]):
             seen = seen or event.kind == "syscall"
             yield event
         if not seen:

@@ -116,6 +116,14 @@ def test_cli_diff_json_shape(capsys):
     assert first["lines"]["good"][0]["line"] == 129
 
 
+def test_cli_diff_ff_directory(capsys):
+    # The -ff run against the -f run of the same sessions: the directory is read as one trace, as scan reads it.
+    assert main(["diff", "--format", "json", str(FF), str(FF.parent / "exim-f-tt-T-yy.strace")]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["summary"]["good"]["files"]) == 42
+    assert data["summary"]["good"]["events"] == data["summary"]["bad"]["events"]
+
+
 def test_cli_diff_session_sets(capsys):
     """Four good sessions against four bad ones, each side given as several -ff files."""
     good = ["exim.14417", "exim.14420", "exim.14479", "exim.14482"]  # quit_shutwr, quit_close twice
