@@ -138,6 +138,7 @@ _PRINTS = re.compile(_CALL_PREFIX + r"(?:(?:write|writev|pwrite64|pwritev2?)\([1
 _INLINE_OUTPUT = re.compile(r"\bwrite\([12](?:<[^<>]*>)?, .*, (\d+)(\D.*)\)( +)= (\d+)")
 _FOLLOWERS = ("> ", "| ", "* ")  # how -k frame, hexdump and buffer header lines start, after their indentation
 _MAX_NOISE = 64  # program-output lines allowed between a call's start and its continuation
+_CUT_DURATION = re.compile(r" <\d*\.?\d*\Z")  # a -T duration that the end of the line cut off
 _MAX_WRAPS = 16  # middle lines a mail client's wraps may leave in one call before its last line
 _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot grow the caches past this
 
@@ -1241,6 +1242,8 @@ class StraceParser:
         unmarked = self._unmarked_resume(number, raw)
         if unmarked is not None:
             return unmarked
+        if _CUT_DURATION.search(raw) and " = " in raw:
+            return [self._unparsed(number, raw, "incomplete", "the line stops inside its -T duration")]
         return [self._explain(number, raw)]
 
     def _unmarked_resume(self, number: int, raw: str) -> Optional[List[Event]]:
@@ -1635,6 +1638,9 @@ def _split_call(text: str, start: int) -> Optional[Tuple[str, str, int]]:
     while close > start and text[close - 1] == " ":
         close -= 1
     if close <= start or text[close - 1] != ")":
+        return None
+    if _CUT_DURATION.search(text, equals):
+        # "= 0 <0.": the line was cut inside its -T duration, so it is not a whole call.
         return None
     return text[start : close - 1], text[equals + 3 :], equals + 1 - close
 

@@ -332,6 +332,26 @@ def test_line_cut_after_pid_incomplete(line):
     assert event.detail == "the line stops after its pid"
 
 
+# The second line of exim-f-tt-T-yy.strace, cut by head -c inside its -T duration.
+CUT_IN_DURATION = [
+    "14293 19:25:08.540474 brk(NULL)         = 0x56362b524000 <0.0000",
+    "14293 19:25:08.540474 brk(NULL)         = 0x56362b524000 <0.",
+    "14293 19:25:08.540474 brk(NULL)         = 0x56362b524000 <",
+]
+
+
+@pytest.mark.parametrize("line", CUT_IN_DURATION)
+def test_line_cut_in_duration_incomplete(line):
+    (event,) = list(parse_lines([line]))
+    assert event.reason == "incomplete"
+    assert event.detail == "the line stops inside its -T duration"
+
+
+def test_line_whole_duration_parses():
+    (event,) = list(parse_lines(["14293 19:25:08.540474 brk(NULL)         = 0x56362b524000 <0.000008>"]))
+    assert event.duration == 0.000008
+
+
 def test_unprefixed_start_resumes_with_pid():
     # strace -f to stderr: "vfork(" has no pid until the child exists, then "[pid  8360] <... vfork resumed>".
     events = list(parse(CAPTURES / "stderr" / "sh-fork-f-stderr.strace"))
