@@ -145,8 +145,11 @@ def _scan_text(report: ScanReport, style: _Style) -> str:
             out.append("unparsed lines by reason: %s (docs/limits.md)" % ", ".join(
                 "%d %s" % (count, reason) for reason, count in reasons.items()))
         shown = ", ".join("%s:%d (%s)" % (e["file"], e["line"], e["reason"]) for e in examples[:3])
-        out.append("unparsed: %s%s; `straceparse parse FILE` shows every line and why" % (
-            shown, ", ..." if summary["unparsed"] > 3 else ""))
+        if all(example["file"] == "<stdin>" for example in examples):
+            hint = "save the input to a file, and `straceparse parse FILE` shows every line and why"
+        else:
+            hint = "`straceparse parse FILE` shows every line and why"
+        out.append("unparsed: %s%s; %s" % (shown, ", ..." if summary["unparsed"] > 3 else "", hint))
     return "\n".join(out) + "\n"
 
 

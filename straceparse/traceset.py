@@ -220,11 +220,18 @@ def group_sources(sources: Iterable[object]) -> List[object]:
     lines have no pid column are grouped by prefix, at the place of the first
     one.  A file whose lines carry pids (``strace -f``) stays a trace of its
     own whatever its name.  Other sources (open files, ``-``, lines) pass
-    through unchanged.
+    through unchanged.  A file already read through an earlier source
+    (``dir/run dir/run.8180``) is not read again.
     """
     grouped: List[object] = []
     runs: Dict[str, List[TraceFile]] = {}  # prefix -> files; the list sits in ``grouped`` too
     run_ids = set()
+    covered: set = set()  # the real paths of the files read so far
+
+    def new_files(paths: Iterable[str]) -> List[str]:
+        fresh = [path for path in paths if os.path.realpath(path) not in covered]
+        covered.update(os.path.realpath(path) for path in fresh)
+        return fresh
     for source in sources:
         if isinstance(source, str) and "\n" in source:
             grouped.append(source)
@@ -234,14 +241,20 @@ def group_sources(sources: Iterable[object]) -> List[object]:
             continue
         path = os.fspath(source)
         if os.path.isdir(path):
-            grouped.append(trace_set(path))
+            directory = trace_set(path)
+            new_files(directory.paths)
+            grouped.append(directory)
             continue
         if not os.path.exists(path):
             prefixed = _prefix_files(path)
             if prefixed:
                 # The prefix given to strace -ff -o: its PREFIX.PID files are the trace.
-                grouped.append(trace_set(*prefixed))
+                fresh = new_files(prefixed)
+                if fresh:
+                    grouped.append(trace_set(*fresh))
                 continue
+        if os.path.isfile(path) and not new_files([path]):
+            continue
         match = _PID_SUFFIX.match(os.path.basename(path))
         if match is None or not os.path.isfile(path) or _has_pid_column(path):
             grouped.append(source)

@@ -130,6 +130,13 @@ def test_scan_ff_prefix_as_directory():
     assert len(as_prefix.summary["files"]) == 42
 
 
+def test_file_given_twice_read_once():
+    prefix = str(EXIM_TRACES / "exim-ff-tt-T" / "exim")
+    twice = scan(prefix, prefix + ".14417", select=["poll-timeout-before-close"])
+    assert twice.summary["events"] == 9035
+    assert len(twice.summary["files"]) == 42
+
+
 def test_missing_path_not_a_prefix():
     with pytest.raises(InputError, match="cannot open trace: No such file or directory"):
         scan(str(EXIM_TRACES / "exim-ff-tt-T" / "exi"))
