@@ -27,8 +27,8 @@ from .ftrace import FunctionCall, GraphEvent, SyscallEnter, SyscallExit, TraceEv
 from .parser import open_trace
 from .redact import redact_report
 from .report import FORMATS, render
-from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set
-from .rules.config import merge_settings
+from .rules import RULES, load_config, load_entry_point_rules, load_rules_module, parse_set, select_rules
+from .rules.config import ConfigError, merge_settings
 from .scanner import INPUT_FORMATS, events_of, not_a_trace, scan
 from .summary import SummaryTable, compare_summaries, format_comparison, read_summaries
 
@@ -210,6 +210,12 @@ def _load_rules(options: argparse.Namespace):
             load_rules_module(module)
     for module in options.rules_module:
         load_rules_module(module)
+    if config is not None and config.settings:
+        # Checked on their own, so an invalid value names the file it came from.
+        try:
+            select_rules(None, (), config.settings)
+        except StraceparseError as error:
+            raise ConfigError("%s: [tool.straceparse.set]: %s" % (config.path, error)) from None
     return config
 
 

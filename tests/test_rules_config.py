@@ -147,6 +147,16 @@ def test_pyproject_cli_set_wins(tmp_path, monkeypatch, capsys):
     assert "8 connections lost 1.60 s" in capsys.readouterr().out
 
 
+def test_pyproject_invalid_value_names_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "pyproject.toml").write_text('[tool.straceparse.set.poll-timeout-before-close]\nmin_ms = "fast"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["scan", EXIM]) == 2
+    assert capsys.readouterr().err == (
+        "straceparse: error: %s: [tool.straceparse.set]: invalid value 'fast' for poll-timeout-before-close.min_ms: "
+        "expected a number (default 1.0)\n" % (tmp_path / "pyproject.toml")
+    )
+
+
 def test_pyproject_unknown_key_message(tmp_path):
     path = tmp_path / "pyproject.toml"
     path.write_text('[tool.straceparse]\nrule = ["idle-gap"]\n')
