@@ -23,6 +23,7 @@ from .events import Event, Message
 from .ftrace import detect_format, parse_ftrace
 from .parser import Source, StraceParser, open_trace, parse, read_lines, read_texts
 from .rules import RULES, Finding, Rule, Scan, select_rules
+from .rules.engine import SEVERITIES
 from .summary import SummaryTable
 from .traceset import TraceSet, group_sources
 
@@ -199,11 +200,11 @@ def scan(
         rule_ids = [rule.id for rule in chosen]
         run = Scan(chosen)
         if isinstance(source, TraceSet):
-            findings.extend(run.run(source.events()))
+            findings.extend(sorted(run.run(source.events()), key=_reading_order))
             names = list(source.paths)
             skipped.extend(source.skipped)
         else:
-            findings.extend(run.run(read_events(source, input_format)))
+            findings.extend(sorted(run.run(read_events(source, input_format)), key=_reading_order))
             names = [_name(source)]
         files.extend(names)
         if run.events == run.unparsed:
@@ -251,6 +252,16 @@ def scan(
         "rules": per_rule,
     }
     return ScanReport(tuple(findings), summary)
+
+
+def _reading_order(finding: Finding) -> tuple:
+    """Sort key of one trace's findings: the most severe first, then by file and line, as a reader triages them.
+
+    The sources keep the order they were given in.
+    """
+    severity = getattr(finding, "severity", None)
+    rank = SEVERITIES.index(severity) if severity in SEVERITIES else -1
+    return (-rank, finding.file, finding.lines[0] if finding.lines else 0)
 
 
 def not_a_trace(names: Sequence[str], run: Any, input_format: str = "auto") -> InputError:

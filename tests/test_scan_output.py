@@ -98,6 +98,13 @@ def test_cli_summary_beside_trace(capsys):
     assert captured.err == ""
 
 
+def test_findings_most_severe_first():
+    # exim-f-r-s128.strace: eight high poll timeouts, then the low idle gap on line 575.
+    report = scan(str(EXIM_TRACES / "exim-f-r-s128.strace"))
+    assert [finding.severity for finding in report.findings] == ["high"] * 8 + ["low"]
+    assert [finding.lines[0] for finding in report.findings][:2] == [772, 1364]
+
+
 # ---------------------------------------------------------------- arguments a rule needed and could not read
 
 
