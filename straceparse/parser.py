@@ -524,14 +524,17 @@ class StraceParser:
                         live.add(pid)
                         last_live = pid
                     prefixed = True
+                # An <unfinished ...> half has no spaces before "=" and no duration: its key
+                # is that of a call with one space and no -T.
+                key = (pid_pad, space, stamp_code, spaces or " ", len(fraction))
+                if key != layout_key:
+                    layout_key = key
+                    layout = layouts.get(key) or self._fast_layout(key)
+                if stamp_code < inexact and kind == "epoch":
+                    # The float loses the stamp's last digits, so the printed stamp rides on the layout.
+                    layout_key = None
+                    layout = attrs.evolve(layout, stamp_text=stamp)
                 if not retval_text:
-                    key = (pid_pad, space, stamp_code, " ", 0)
-                    if key != layout_key:
-                        layout_key = key
-                        layout = layouts.get(key) or self._fast_layout(key)
-                    if stamp_code < inexact and kind == "epoch":
-                        layout_key = None
-                        layout = attrs.evolve(layout, stamp_text=stamp)
                     starts[pid] = _Start(name, args_text, (number,), (raw,), seconds, kind, time, layout, (), None)
                     continue
                 # A decimal without a leading 0 (or 0 itself) needs no base guessing: int() alone is a third of
@@ -552,14 +555,6 @@ class StraceParser:
                     duration = None
                 if fork_parent and name in _FORKS and retval is not None and retval > 0:
                     live.add(retval)
-                key = (pid_pad, space, stamp_code, spaces, len(fraction))
-                if key != layout_key:
-                    layout_key = key
-                    layout = layouts.get(key) or self._fast_layout(key)
-                if stamp_code < inexact and kind == "epoch":
-                    # The float loses the stamp's last digits, so the printed stamp rides on the layout.
-                    layout_key = None
-                    layout = attrs.evolve(layout, stamp_text=stamp)
                 event = new_draft(draft)
                 # new_syscall's stores, inline: the call cost 0.07 us a line, and 0.2 us by keyword.
                 if resumed:
