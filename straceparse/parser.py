@@ -1673,7 +1673,7 @@ def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
         for prefix, opener in _MAGIC:
             if magic.startswith(prefix):
                 return opener(stdin, "rb")
-        _refuse_zstd("<stdin>", magic, "pipe it through zstd -dc")
+        _raise_if_zstd_unreadable("<stdin>", magic, "pipe it through zstd -dc")
         return stdin
     try:
         handle = open(path, "rb")
@@ -1687,11 +1687,11 @@ def open_trace(path: Union[str, "os.PathLike[str]"]) -> IO[bytes]:
             return opener(path, "rb")
     if magic.startswith(_ZSTD_MAGIC):
         handle.close()
-        _refuse_zstd(os.fspath(path), magic, "zstd -d %s" % os.fspath(path))
+        _raise_if_zstd_unreadable(os.fspath(path), magic, "zstd -d %s" % os.fspath(path))
     return handle
 
 
-def _refuse_zstd(name: str, magic: bytes, command: str) -> None:
+def _raise_if_zstd_unreadable(name: str, magic: bytes, command: str) -> None:
     """Raise InputError for zstd data when the optional zstandard module is missing."""
     if magic.startswith(_ZSTD_MAGIC) and zstandard is None:
         raise InputError(
