@@ -158,11 +158,11 @@ _MAX_SHAPES = 4096  # cached prefix shapes and layouts, so garbage input cannot 
 # Each optional part is written "(?:X|)", not "(?:X)?", because Python's re saves every
 # group mark before each try of a "?" that contains groups.  The branch form took the
 # benchmark log's rows from 1.24 to 1.01 us a line (CPU time, 2-core AMD EPYC).
-# Groups: the line, pid, [pid] padding, [pid] pid, the spaces after the pid (or before
-# the stamp or call of a line without one), the "HH:MM" and the seconds of a -t/-tt
-# stamp, a -r or -ttt stamp, name, resumed name, arguments, spaces before "=", what
-# follows "= ", a decimal return value without a leading 0 (or 0 itself), another
-# return value, errno, duration and the duration's fraction.
+# Groups, in order: the line, pid, [pid] padding, [pid] pid, and the spaces after the
+# pid (or before the stamp or call of a line without one).  Then the "HH:MM" and the
+# seconds of a -t/-tt stamp, a -r or -ttt stamp, name, resumed name, arguments and the
+# spaces before "=".  Then what follows "= ": a decimal return value without a leading
+# 0 (or 0 itself), another return value, errno, duration and the duration's fraction.
 # What follows the "= " of a whole call of the fast shape.
 _CALL_END = (
     r"((?:(-?[1-9][0-9]*|0(?![\dx]))|(-?\d+|0x[0-9a-f]+|\?))(?: (E[A-Z0-9_]+)|)(?: \([^=<>\n]*\)|))"
@@ -955,7 +955,7 @@ class StraceParser:
         has no prefix of its own and the call's argument text so far, with
         ``raw`` joined by a space, is the start of an argument list the
         grammar can finish.  The call is taken only if a later line ends it
-        and the whole joined text parses; otherwise :meth:`_close_open`
+        and the whole joined text parses.  Otherwise :meth:`_close_open`
         reads the held lines again one by one.
         """
         if opened.message is not None or len(opened.wraps) >= _MAX_WRAPS or _PREFIX.match(raw).end() > 0:
