@@ -47,7 +47,7 @@ class _StdinUntilInterrupt(io.BufferedIOBase):
 
     ``strace ... -o /dev/fd/3 CMD 3>&1 | straceparse scan -`` has nothing
     to report until the input ends, and a daemon's trace does not end by
-    itself.  Ctrl-C while the command waits for input ends the input; a
+    itself.  Ctrl-C while the command waits for input ends the input.  A
     Ctrl-C while it parses or runs rules stops it.
     """
 
