@@ -105,6 +105,14 @@ def test_findings_most_severe_first():
     assert [finding.lines[0] for finding in report.findings][:2] == [772, 1364]
 
 
+def test_finding_costs_without_float_noise():
+    # Costs summed from -r deltas (0.20015400000000094 before rounding to the clock's 1 ns at best).
+    report = scan(str(EXIM_TRACES / "exim-f-r-s128-stderr.strace"), select=["poll-timeout-before-close"])
+    costs = [finding.cost_seconds for finding in report.findings]
+    assert 0.200154 in costs
+    assert costs == [round(cost, 9) for cost in costs]
+
+
 # ---------------------------------------------------------------- arguments a rule needed and could not read
 
 

@@ -787,7 +787,12 @@ class Scan:
                 group_cost, _share(group_cost, self.span_seconds), _share(group_cost, pid_seconds)
             )
             severity = max(severity, group_severity, key=SEVERITIES.index)
-        return attrs.evolve(finding, severity=severity, trace_share=trace_share, process_share=process_share)
+        # Sums and differences of clock readings carry float noise (0.20004399999999745); the clocks
+        # strace prints resolve 1 ns at best.
+        return attrs.evolve(
+            finding, cost_seconds=round(finding.cost_seconds, 9), severity=severity, trace_share=trace_share,
+            process_share=process_share,
+        )
 
 
 def _share(cost: float, span: Optional[float]) -> Optional[float]:
