@@ -120,17 +120,19 @@ _CUT_AFTER_PREFIX = re.compile(r"[0-9:. ]*")  # what may follow a pid on a line 
 # ", child_tidptr=...) = 14166", ") = 3", " <unfinished ...>", " => {parent_tid=[24405]}, 88) = 24405".
 _CONTINUATIONS = "),"
 _CONTINUATION_WORDS = ("<unfinished ...>", "=> ")
-# A call that prints what the traced program writes: only after one of these
-# may lines of program output come between the call's start and its end.
+# The pid and stamp in front of a call, which _PRINTS and _COPIES step over.
 _CALL_PREFIX = r"(?:\[pid +\d+\] +|\d+ +)?[\d.: ()+]*"
 # Calls that copy a file's bytes to fd 1 or 2 without the bytes in their arguments,
 # as cat does: "copy_file_range(3, NULL, 1, NULL, 9223372035781033984, 0hello".
+_COPY_NAMES = ("sendfile", "sendfile64", "copy_file_range", "splice")
 _COPY_CALL = r"(?:sendfile(?:64)?\([12][<,]|(?:copy_file_range|splice)\(\d+(?:<[^<>]*>)?, [^,]*, [12][<,])"
 _COPIES = re.compile(_CALL_PREFIX + _COPY_CALL)
-# The calls whose line the fast loop leaves to _inline_output when their arguments do not end in a digit.
-_INLINE_PRINTS = frozenset(("write", "sendfile", "sendfile64", "copy_file_range", "splice"))
-_COPY_NAME = re.compile(r"\b(?:sendfile(?:64)?|copy_file_range|splice)\(")
-_OUTPUT_CALLS = re.compile(r"write\(|sendfile|copy_file_range\(|splice\(")  # the calls _inline_output reads
+_COPY_NAME = re.compile(r"\b(?:%s)\(" % "|".join(_COPY_NAMES))
+# The calls _inline_output reads, which the fast loop leaves to it when their arguments do not end in a digit.
+_INLINE_PRINTS = frozenset(("write",) + _COPY_NAMES)
+_OUTPUT_CALLS = re.compile("|".join(name + r"\(" for name in sorted(_INLINE_PRINTS)))
+# A call that prints what the traced program writes: only after one of these
+# may lines of program output come between the call's start and its end.
 _PRINTS = re.compile(_CALL_PREFIX + r"(?:(?:write|writev|pwrite64|pwritev2?)\([12][<,]|" + _COPY_CALL + ")")
 # Output the traced program printed into the line of its own write, when strace and the
 # program share a terminal or pipe: 'write(2, "ls: ", 4ls: )       = 4'.  Groups: the
